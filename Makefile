@@ -1,0 +1,57 @@
+# otelcol-llminference — build, test, demo.
+SHELL      := /bin/bash
+ROOT       := $(abspath .)
+TOOLS      := $(ROOT)/.tools
+BUILDER    := $(TOOLS)/builder
+OCB_VERSION := v0.160.0
+BIN        := $(ROOT)/bin/otelcol-llminference
+GO         ?= go
+
+export GOFLAGS ?= -mod=mod
+
+.PHONY: all build generate test test-unit test-e2e fuzz bench demo lint fmt clean
+
+all: build
+
+$(BUILDER):
+	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+## generate: regenerate distribution/ from builder-config.yaml with ocb
+generate: $(BUILDER)
+	$(BUILDER) --config builder-config.yaml --skip-compilation
+
+## build: build bin/otelcol-llminference (ocb generates, go build compiles; both cached)
+build: generate
+	cd distribution && $(GO) build -trimpath -o $(BIN) .
+	@$(BIN) --version
+
+## test: every test: unit, fuzz seed corpora, end-to-end against the built binary and a real Prometheus
+test: build test-unit test-e2e
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 -race ./components/...
+	$(GO) test -count=1 ./tests/fixtures/...
+
+test-e2e:
+	@command -v prometheus >/dev/null || { echo "prometheus not installed: apt-get install -y prometheus"; exit 1; }
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m ./tests/e2e/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./components/internal/promconv -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
+
+## bench: microbenchmarks with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./components/...
+
+fmt:
+	gofmt -w components tests
+
+lint:
+	@test -z "$$(gofmt -l components tests)" || { gofmt -l components tests; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,58 @@
+package promconv
+
+import (
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
+)
+
+// FuzzConvert feeds arbitrary bodies through parse-and-convert. Whatever the input, it must not
+// panic, and a successful conversion must be well-formed pdata that a second scrape of the same
+// body reproduces without stale markers. `make test` runs the seed corpus; `make fuzz` explores.
+func FuzzConvert(f *testing.F) {
+	for _, name := range fixtures.All {
+		f.Add(fixtures.Sample(name), false)
+	}
+	f.Add([]byte("# TYPE c counter\nc_total 1\nc_created 1.6e9\n# EOF\n"), true)
+	f.Add([]byte("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n"), false)
+	f.Add([]byte("# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 2\n"), false)
+	f.Add([]byte("a{b=\"c\"} NaN\na{b=\"d\"} +Inf 123\n"), false)
+	f.Fuzz(func(t *testing.T, body []byte, openMetrics bool) {
+		ct := "text/plain; version=0.0.4"
+		if openMetrics {
+			ct = "application/openmetrics-text; version=1.0.0"
+		}
+		c := NewConverter(10000)
+		ms := pmetric.NewMetricSlice()
+		res, err := c.Convert(body, ct, time.Unix(1700000000, 0), ms)
+		if err != nil {
+			return
+		}
+		if n := countPoints(ms); n != res.Series {
+			t.Fatalf("%d data points, result says %d", n, res.Series)
+		}
+		for i := 0; i < ms.Len(); i++ {
+			m := ms.At(i)
+			if m.Type() != pmetric.MetricTypeHistogram {
+				continue
+			}
+			for j := 0; j < m.Histogram().DataPoints().Len(); j++ {
+				dp := m.Histogram().DataPoints().At(j)
+				if dp.BucketCounts().Len() != dp.ExplicitBounds().Len()+1 {
+					t.Fatalf("histogram %s: %d buckets for %d bounds", m.Name(), dp.BucketCounts().Len(), dp.ExplicitBounds().Len())
+				}
+			}
+		}
+		ms2 := pmetric.NewMetricSlice()
+		res2, err := c.Convert(body, ct, time.Unix(1700000001, 0), ms2)
+		if err != nil {
+			t.Fatalf("second conversion of an accepted body failed: %v", err)
+		}
+		if res2.Stale != 0 || res2.Series != res.Series {
+			t.Fatalf("same body twice: %+v then %+v", res, res2)
+		}
+	})
+}

@@ -1,0 +1,192 @@
+package llminferencereceiver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+	"k8s.io/client-go/kubernetes"
+)
+
+// llmReceiver runs one scrape loop per target. Targets come from static_targets, the
+// gpu_exporter endpoint and, when enabled, Kubernetes pod discovery.
+type llmReceiver struct {
+	cfg     *Config
+	set     receiver.Settings
+	logger  *zap.Logger
+	next    consumer.Metrics
+	obsrecv *receiverhelper.ObsReport
+	client  *http.Client
+
+	// newKubeClient builds the Kubernetes client; tests replace it with a fake clientset.
+	newKubeClient func(AuthType) (kubernetes.Interface, error)
+
+	mu      sync.Mutex
+	loops   map[string]*scrapeLoop
+	ctx     context.Context // parent of every loop; cancelled at shutdown
+	cancel  context.CancelFunc
+	disc    *podDiscovery
+	stopped bool
+}
+
+var _ receiver.Metrics = (*llmReceiver)(nil)
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Metrics) (*llmReceiver, error) {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "http",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	transport := &http.Transport{
+		Proxy:               nil, // pod IPs are never reached through a proxy
+		DialContext:         (&net.Dialer{Timeout: cfg.ScrapeTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     2 * cfg.CollectionInterval,
+		// We ask for gzip ourselves so that the decompressed size can be capped.
+		DisableCompression: true,
+	}
+	return &llmReceiver{
+		cfg:           cfg,
+		set:           set,
+		logger:        set.Logger,
+		next:          next,
+		obsrecv:       obsrecv,
+		client:        &http.Client{Transport: transport},
+		newKubeClient: newKubeClient,
+		loops:         map[string]*scrapeLoop{},
+	}, nil
+}
+
+// Start starts the static targets' loops and Kubernetes discovery. It does not wait for the
+// API server: discovery keeps retrying in the background, and static targets scrape meanwhile.
+func (r *llmReceiver) Start(_ context.Context, _ component.Host) error {
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	for i := range r.cfg.StaticTargets {
+		st := r.cfg.StaticTargets[i]
+		backend := st.Backend
+		if backend == "" {
+			backend = backendUnknown
+		}
+		node := st.Node
+		if node == "" {
+			node = r.cfg.Kubernetes.NodeName
+		}
+		r.upsert(&target{
+			key: "static/" + st.Endpoint, url: st.Endpoint, kind: kindInference,
+			namespace: st.Namespace, pod: st.Pod, node: node, workload: st.Workload, backend: backend,
+		})
+	}
+	if ep := r.cfg.GPUExporter.Endpoint; ep != "" {
+		r.upsert(&target{key: "gpu/" + ep, url: ep, kind: kindGPUExporter, node: r.cfg.Kubernetes.NodeName})
+	}
+	if r.cfg.Kubernetes.Enabled {
+		client, err := r.newKubeClient(r.cfg.Kubernetes.AuthType)
+		if err != nil {
+			r.cancel()
+			return err
+		}
+		r.disc = newPodDiscovery(r.cfg, client, r.logger, r.upsert, r.remove)
+		r.disc.start()
+	}
+	return nil
+}
+
+// Shutdown stops discovery and every loop. Series are not marked stale: the collector is
+// going away, not the targets, and its successor continues the same series.
+func (r *llmReceiver) Shutdown(context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	if r.disc != nil {
+		r.disc.stop()
+	}
+	r.mu.Lock()
+	r.stopped = true
+	loops := r.loops
+	r.loops = map[string]*scrapeLoop{}
+	r.mu.Unlock()
+	r.cancel()
+	for _, l := range loops {
+		<-l.done
+	}
+	return nil
+}
+
+// upsert starts scraping t, replacing the loop of a target with the same key if t differs.
+func (r *llmReceiver) upsert(t *target) {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	old := r.loops[t.key]
+	if old != nil && old.t.same(t) {
+		r.mu.Unlock()
+		return
+	}
+	l := newScrapeLoop(r, t)
+	var ctx context.Context
+	ctx, l.cancel = context.WithCancel(r.ctx)
+	r.loops[t.key] = l
+	r.mu.Unlock()
+	if old != nil {
+		r.stopLoop(old)
+	}
+	r.logger.Info("Scraping target", zap.String("target", t.url), zap.String("kind", t.kind),
+		zap.String("namespace", t.namespace), zap.String("pod", t.pod), zap.String("workload", t.workload), zap.String("backend", t.backend))
+	go l.run(ctx)
+}
+
+// remove stops scraping the target with this key, if any, and marks its series stale.
+func (r *llmReceiver) remove(key string) {
+	r.mu.Lock()
+	l := r.loops[key]
+	delete(r.loops, key)
+	r.mu.Unlock()
+	if l != nil {
+		r.logger.Info("Stopped scraping target", zap.String("target", l.t.url), zap.String("namespace", l.t.namespace), zap.String("pod", l.t.pod))
+		r.stopLoop(l)
+	}
+}
+
+// stopLoop cancels a loop (aborting an in-flight scrape), waits for it, and emits its stale markers.
+func (r *llmReceiver) stopLoop(l *scrapeLoop) {
+	l.cancel()
+	<-l.done
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ScrapeTimeout)
+	defer cancel()
+	l.markStale(ctx)
+}
+
+// targets returns the keys of the targets being scraped (for tests and diagnostics).
+func (r *llmReceiver) targets() map[string]target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]target, len(r.loops))
+	for k, l := range r.loops {
+		out[k] = *l.t
+	}
+	return out
+}
+
+func (r *llmReceiver) consume(ctx context.Context, md pmetric.Metrics) {
+	n := md.DataPointCount()
+	octx := r.obsrecv.StartMetricsOp(ctx)
+	err := r.next.ConsumeMetrics(octx, md)
+	r.obsrecv.EndMetricsOp(octx, "llminference", n, err)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		r.logger.Warn("Pipeline refused scraped metrics", zap.Int("data_points", n), zap.Error(err))
+	}
+}

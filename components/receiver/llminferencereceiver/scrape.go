@@ -1,0 +1,220 @@
+package llminferencereceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/promconv"
+	"github.com/otelcol-llminference/otelcol-llminference/components/receiver/llminferencereceiver/internal/metadata"
+)
+
+// Self-metrics, one series per target.
+const (
+	metricUp       = "llm_inference_target_up"
+	metricDuration = "llm_inference_scrape_duration_seconds"
+	metricSamples  = "llm_inference_scrape_samples"
+)
+
+// acceptHeader prefers the classic text format (what vLLM, SGLang and dcgm-exporter serve by
+// default) and accepts OpenMetrics, as Prometheus does.
+const acceptHeader = "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
+
+// scrapeLoop scrapes one target every collection interval.
+type scrapeLoop struct {
+	t    *target
+	r    *llmReceiver
+	conv *promconv.Converter
+
+	buf bytes.Buffer // response body, reused across scrapes
+	gz  *gzip.Reader
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	lastErr   string // reason of the last failed scrape; "" while the target is up
+	selfStale bool   // self-metrics were emitted and owe a stale marker when the target goes
+}
+
+func newScrapeLoop(r *llmReceiver, t *target) *scrapeLoop {
+	return &scrapeLoop{t: t, r: r, conv: promconv.NewConverter(r.cfg.Limits.MaxSeriesPerTarget), done: make(chan struct{})}
+}
+
+// offset spreads targets over the interval, deterministically per target, so that a node's
+// targets are not all scraped at the same instant.
+func offset(key string, interval time.Duration) time.Duration {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+func (l *scrapeLoop) run(ctx context.Context) {
+	defer close(l.done)
+	interval := l.r.cfg.CollectionInterval
+	timer := time.NewTimer(offset(l.t.key, interval))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-timer.C:
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		l.scrape(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// scrape does one scrape and hands its metrics to the pipeline.
+func (l *scrapeLoop) scrape(ctx context.Context) {
+	start := time.Now()
+	md, ms := l.newMetrics()
+	body, contentType, err := l.fetch(ctx)
+	var res promconv.Result
+	if err == nil {
+		res, err = l.conv.Convert(body, contentType, start, ms)
+	}
+	if err != nil && ctx.Err() != nil {
+		return // shutting down or target removed: not the target's fault
+	}
+	up := 1.0
+	if err != nil {
+		up, res = 0, promconv.Result{}
+		ms.RemoveIf(func(pmetric.Metric) bool { return true }) // drop a partial conversion
+		l.conv.AppendStale(start, ms)
+		l.reportFailure(err)
+	} else if l.lastErr != "" {
+		l.r.logger.Info("Scrape recovered", zap.String("target", l.t.url), zap.String("pod", l.t.pod), zap.String("previous_error", l.lastErr))
+		l.lastErr = ""
+	}
+	ts := pcommon.NewTimestampFromTime(start)
+	addGauge(ms, metricUp, "1 if the last scrape of the target succeeded, else 0.", ts, up, false)
+	addGauge(ms, metricDuration, "Duration of the last scrape of the target, in seconds.", ts, time.Since(start).Seconds(), false)
+	addGauge(ms, metricSamples, "Samples in the last successful scrape of the target (0 when it failed).", ts, float64(res.Samples), false)
+	l.selfStale = true
+	l.r.consume(ctx, md)
+}
+
+// markStale emits a stale marker for every series of the target, its self-metrics included:
+// called once the loop has stopped because the target went away.
+func (l *scrapeLoop) markStale(ctx context.Context) {
+	md, ms := l.newMetrics()
+	now := time.Now()
+	n := l.conv.AppendStale(now, ms)
+	if l.selfStale {
+		ts := pcommon.NewTimestampFromTime(now)
+		for _, name := range []string{metricUp, metricDuration, metricSamples} {
+			addGauge(ms, name, "", ts, 0, true)
+		}
+		n += 3
+	}
+	if n > 0 {
+		l.r.consume(ctx, md)
+	}
+}
+
+func (l *scrapeLoop) newMetrics() (pmetric.Metrics, pmetric.MetricSlice) {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	l.t.resource(rm.Resource(), l.r.cfg.AccessName)
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	sm.Scope().SetVersion(l.r.set.BuildInfo.Version)
+	return md, sm.Metrics()
+}
+
+func addGauge(ms pmetric.MetricSlice, name, desc string, ts pcommon.Timestamp, v float64, stale bool) {
+	m := ms.AppendEmpty()
+	m.SetName(name)
+	m.SetDescription(desc)
+	dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(ts)
+	if stale {
+		dp.SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
+		return
+	}
+	dp.SetDoubleValue(v)
+}
+
+// reportFailure logs a failed scrape: once at warn level when the target goes down or its
+// reason changes, at debug level while it stays down for the same reason.
+func (l *scrapeLoop) reportFailure(err error) {
+	msg := err.Error()
+	fields := []zap.Field{zap.String("target", l.t.url), zap.String("kind", l.t.kind), zap.String("namespace", l.t.namespace), zap.String("pod", l.t.pod), zap.Error(err)}
+	if msg != l.lastErr {
+		l.r.logger.Warn("Scrape failed", fields...)
+	} else {
+		l.r.logger.Debug("Scrape failed", fields...)
+	}
+	l.lastErr = msg
+}
+
+// fetch GETs the target's metrics within scrape_timeout and returns the decompressed body,
+// at most limits.max_body_bytes long, and its content type.
+func (l *scrapeLoop) fetch(parent context.Context) ([]byte, string, error) {
+	cfg := l.r.cfg
+	ctx, cancel := context.WithTimeout(parent, cfg.ScrapeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.t.url, http.NoBody)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("User-Agent", "otelcol-llminference")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(cfg.ScrapeTimeout.Seconds(), 'f', -1, 64))
+	resp, err := l.r.client.Do(req)
+	if err != nil {
+		return nil, "", l.timeoutOr(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("HTTP status %s", resp.Status)
+	}
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if l.gz == nil {
+			l.gz, err = gzip.NewReader(resp.Body)
+		} else {
+			err = l.gz.Reset(resp.Body)
+		}
+		if err != nil {
+			return nil, "", l.timeoutOr(ctx, fmt.Errorf("invalid gzip body: %w", err))
+		}
+		body = l.gz
+	}
+	l.buf.Reset()
+	n, err := l.buf.ReadFrom(io.LimitReader(body, cfg.Limits.MaxBodyBytes+1))
+	if err != nil {
+		return nil, "", l.timeoutOr(ctx, fmt.Errorf("reading body: %w", err))
+	}
+	if n > cfg.Limits.MaxBodyBytes {
+		l.buf.Reset()
+		return nil, "", fmt.Errorf("body exceeds limits.max_body_bytes (%d bytes)", cfg.Limits.MaxBodyBytes)
+	}
+	return l.buf.Bytes(), resp.Header.Get("Content-Type"), nil
+}
+
+// timeoutOr turns an error caused by the scrape deadline into a clear timeout error.
+func (l *scrapeLoop) timeoutOr(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out after scrape_timeout (%s)", l.r.cfg.ScrapeTimeout)
+	}
+	return err
+}
