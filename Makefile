@@ -40,7 +40,7 @@ test-e2e:
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./components/internal/promconv -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
+	$(GO) test ./components/internal/promconv -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 ## bench: microbenchmarks with allocations
 bench:

@@ -55,13 +55,14 @@ func TestScrapeFailures(t *testing.T) {
 		name    string
 		handler http.HandlerFunc
 		reason  string
+		timeout time.Duration // default 300ms; heavy bodies get more so that -race stays in time
 	}{
 		{"hanging", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}, "timed out after scrape_timeout (300ms)"},
+		}, "timed out after scrape_timeout (300ms)", 0},
 		{"hanging mid-body", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte("# TYPE a gauge\na 1\n"))
 			w.(http.Flusher).Flush()
@@ -69,35 +70,38 @@ func TestScrapeFailures(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}, "timed out after scrape_timeout (300ms)"},
+		}, "timed out after scrape_timeout (300ms)", 0},
 		{"HTTP 500", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "engine crashed", http.StatusInternalServerError)
-		}, "HTTP status 500 Internal Server Error"},
+		}, "HTTP status 500 Internal Server Error", 0},
 		{"garbage", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
-		}, "parse error"},
+		}, "parse error", 0},
 		{"binary garbage", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte{0x1f, 0x8b, 0, 0, 0xff, 0xfe})
-		}, "NUL byte"},
+		}, "NUL byte", 0},
 		{"gzip bomb", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write(bomb)
-		}, "body exceeds limits.max_body_bytes (16777216 bytes)"},
+		}, "body exceeds limits.max_body_bytes (16777216 bytes)", 2 * time.Second},
 		{"broken gzip", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write([]byte("definitely not gzip"))
-		}, "invalid gzip body"},
+		}, "invalid gzip body", 0},
 		{"100k series", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write(series100k.Bytes())
-		}, "too many samples: more than 50000"},
+		}, "too many samples: more than 50000", 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := newMetricsServer(t, tt.handler)
 			good := newMetricsServer(t, nil)
 			cfg := testConfig()
-			cfg.CollectionInterval = 300 * time.Millisecond
-			cfg.ScrapeTimeout = 300 * time.Millisecond
+			if tt.timeout == 0 {
+				tt.timeout = 300 * time.Millisecond
+			}
+			cfg.CollectionInterval = tt.timeout
+			cfg.ScrapeTimeout = tt.timeout
 			cfg.StaticTargets = []StaticTarget{
 				{Endpoint: bad.URL + "/metrics", Workload: "w", Pod: "bad"},
 				{Endpoint: good.URL + "/metrics", Workload: "w", Pod: "good"},

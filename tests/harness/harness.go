@@ -1,0 +1,252 @@
+// Package harness starts the real programs that end-to-end tests need — Prometheus with its
+// remote-write receiver and the built collector — on 127.0.0.1, and stops them when the test ends.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireE2E skips the test unless end-to-end tests were asked for (make test sets
+// LLMINF_E2E=1 and OTELCOL_BIN), and returns the collector binary's path.
+func RequireE2E(t testing.TB) string {
+	t.Helper()
+	if os.Getenv("LLMINF_E2E") != "1" {
+		t.Skip("end-to-end test: run through `make test` (sets LLMINF_E2E=1 and OTELCOL_BIN)")
+	}
+	bin := os.Getenv("OTELCOL_BIN")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("OTELCOL_BIN=%q: %v (run `make build`)", bin, err)
+	}
+	return bin
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Process is a started program whose output is kept for the test log.
+type Process struct {
+	Name string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+func (p *Process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// Output returns what the process printed so far.
+func (p *Process) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Start runs name with args; the process is killed when the test ends, and its output is
+// logged if the test failed.
+func Start(t testing.TB, name string, args ...string) *Process {
+	t.Helper()
+	p := &Process{Name: filepath.Base(name), done: make(chan struct{})}
+	p.cmd = exec.Command(name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			t.Logf("---- output of %s ----\n%s", p.Name, tail(p.Output(), 8000))
+		}
+	})
+	return p
+}
+
+// Stop asks the process to end (SIGTERM), and kills it after 10 s.
+func (p *Process) Stop() {
+	if p.Exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// Kill ends the process with SIGKILL, as a node failure or OOM kill would.
+func (p *Process) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// WaitHTTP polls url until it answers 200 or the timeout passes.
+func WaitHTTP(t testing.TB, p *Process, u string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if p != nil && p.Exited() {
+			t.Fatalf("%s exited before %s answered: %v\n%s", p.Name, u, p.err, tail(p.Output(), 4000))
+		}
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within %s", u, timeout)
+}
+
+// Prometheus is a real Prometheus server accepting remote write.
+type Prometheus struct {
+	*Process
+	URL string // e.g. http://127.0.0.1:34567
+}
+
+// WriteURL is the remote-write endpoint.
+func (p *Prometheus) WriteURL() string { return p.URL + "/api/v1/write" }
+
+// StartPrometheus starts Debian's prometheus on a free 127.0.0.1 port with the remote-write
+// receiver and an empty scrape configuration (or configYAML when not empty).
+func StartPrometheus(t testing.TB, configYAML string) *Prometheus {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if configYAML == "" {
+		configYAML = "global: {}\n"
+	}
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	p := Start(t, "prometheus",
+		"--config.file="+cfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--web.enable-remote-write-receiver",
+		"--log.level=warn",
+	)
+	prom := &Prometheus{Process: p, URL: "http://" + addr}
+	WaitHTTP(t, p, prom.URL+"/-/ready", 30*time.Second)
+	return prom
+}
+
+// Sample is one series of an instant query result.
+type Sample struct {
+	Labels map[string]string
+	Value  float64
+	Time   float64
+}
+
+// Query runs an instant PromQL query.
+func (p *Prometheus) Query(ctx context.Context, q string) ([]Sample, error) {
+	return p.QueryAt(ctx, q, time.Time{})
+}
+
+// QueryAt runs an instant PromQL query at time at (now when zero).
+func (p *Prometheus) QueryAt(ctx context.Context, q string, at time.Time) ([]Sample, error) {
+	v := url.Values{"query": {q}}
+	if !at.IsZero() {
+		v.Set("time", strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/api/v1/query", bytes.NewBufferString(v.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", q, body.Error)
+	}
+	out := make([]Sample, 0, len(body.Data.Result))
+	for _, r := range body.Data.Result {
+		ts, _ := r.Value[0].(float64)
+		s, _ := r.Value[1].(string)
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("query %q: value %q: %w", q, s, err)
+		}
+		out = append(out, Sample{Labels: r.Metric, Value: v, Time: ts})
+	}
+	return out, nil
+}
+
+// StartCollector writes configYAML to a file and runs the collector binary on it.
+func StartCollector(t testing.TB, bin, configYAML string) *Process {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "collector.yaml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Start(t, bin, "--config", cfg)
+}
