@@ -1,0 +1,304 @@
+package llmsim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Fault is an injected misbehaviour of one endpoint.
+type Fault string
+
+const (
+	FaultNone    Fault = ""
+	FaultSlow    Fault = "slow"    // answer after SlowDelay
+	FaultError   Fault = "error"   // HTTP 500
+	FaultGarbage Fault = "garbage" // a body that is not an exposition
+	FaultRestart Fault = "restart" // one-shot: the engine restarts, its counters reset
+)
+
+func parseFault(s string) (Fault, error) {
+	switch f := Fault(s); f {
+	case FaultNone, FaultSlow, FaultError, FaultGarbage, FaultRestart:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown fault %q (slow, error, garbage, restart, or empty)", s)
+}
+
+// EndpointSpec is one simulated /metrics endpoint: an inference pod, or the node's dcgm-exporter.
+type EndpointSpec struct {
+	PodSpec `yaml:",inline"`
+	// Engine is vllm, vllm-legacy, sglang or dcgm.
+	Engine string `yaml:"engine"`
+	// Listen is the address to serve on, e.g. 127.0.0.1:18001 (port 0 picks a free one).
+	Listen string `yaml:"listen"`
+	Fault  Fault  `yaml:"fault"`
+}
+
+// Config is a simulated fleet on one node.
+type Config struct {
+	Seed uint64 `yaml:"seed"`
+	Node string `yaml:"node"`
+	// NoCreated drops the Python client's <name>_created series (PROMETHEUS_DISABLE_CREATED_SERIES).
+	NoCreated bool           `yaml:"no_created"`
+	SlowDelay time.Duration  `yaml:"slow_delay"`
+	Endpoints []EndpointSpec `yaml:"endpoints"`
+}
+
+// LoadConfig reads a fleet configuration file.
+func LoadConfig(path string) (Config, error) {
+	var cfg Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// DemoConfig is the fleet of `make demo`: two vLLM pods of one model (one on the current metric
+// names, one on the older names many clusters still run), one SGLang pod of another model, and
+// the node's dcgm-exporter with one GPU per pod.
+func DemoConfig() Config {
+	return Config{
+		Seed: 42,
+		Node: "gpu-node-1",
+		Endpoints: []EndpointSpec{
+			{Engine: EngineVLLM, Listen: "127.0.0.1:18001", PodSpec: PodSpec{Name: "qwen3-chat-0", Namespace: "llm", Workload: "qwen3-chat", Model: "Qwen/Qwen3-8B", Rate: 3, LoRAAdapters: []string{"sql-lora", "support-lora"}}},
+			{Engine: EngineVLLMLegacy, Listen: "127.0.0.1:18002", PodSpec: PodSpec{Name: "qwen3-chat-1", Namespace: "llm", Workload: "qwen3-chat", Model: "Qwen/Qwen3-8B", Rate: 3}},
+			{Engine: EngineSGLang, Listen: "127.0.0.1:18003", PodSpec: PodSpec{Name: "llama-chat-0", Namespace: "llm", Workload: "llama-chat", Model: "meta-llama/Llama-3.1-8B-Instruct", Rate: 5, MaxRunning: 48}},
+			{Engine: EngineDCGM, Listen: "127.0.0.1:19400"},
+		},
+	}
+}
+
+func (c *Config) validate() error {
+	dcgm := 0
+	names := map[string]bool{}
+	for i, e := range c.Endpoints {
+		switch e.Engine {
+		case EngineVLLM, EngineVLLMLegacy, EngineSGLang:
+			if e.Name == "" || e.Model == "" {
+				return fmt.Errorf("endpoints[%d]: name and model are required", i)
+			}
+			if names[e.Name] {
+				return fmt.Errorf("endpoints[%d]: duplicate name %q", i, e.Name)
+			}
+			names[e.Name] = true
+		case EngineDCGM:
+			dcgm++
+		default:
+			return fmt.Errorf("endpoints[%d]: engine %q is not vllm, vllm-legacy, sglang or dcgm", i, e.Engine)
+		}
+		if e.Listen == "" {
+			return fmt.Errorf("endpoints[%d]: listen address required", i)
+		}
+		if _, err := parseFault(string(e.Fault)); err != nil {
+			return fmt.Errorf("endpoints[%d]: %w", i, err)
+		}
+	}
+	if dcgm > 1 {
+		return errors.New("at most one dcgm endpoint per node")
+	}
+	return nil
+}
+
+// Fleet serves the endpoints of one simulated node.
+type Fleet struct {
+	cfg Config
+	now func() time.Time
+
+	mu        sync.Mutex // guards the load models
+	pods      []*pod
+	Endpoints []*Endpoint
+}
+
+// Endpoint is one served /metrics endpoint.
+type Endpoint struct {
+	Spec EndpointSpec
+	// URL is the endpoint's metrics URL, e.g. http://127.0.0.1:18001/metrics.
+	URL string
+
+	fleet  *Fleet
+	pod    *pod // nil for dcgm
+	fault  atomic.Value
+	srv    *http.Server
+	ln     net.Listener
+	served atomic.Int64
+}
+
+// New builds a fleet whose clock is now (time.Now when nil) without serving it.
+func New(cfg Config, now func() time.Time) (*Fleet, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.Node == "" {
+		cfg.Node = "sim-node"
+	}
+	if cfg.SlowDelay == 0 {
+		cfg.SlowDelay = 3 * time.Second
+	}
+	f := &Fleet{cfg: cfg, now: now}
+	start := now().Truncate(step)
+	gpuIndex := 0
+	for i, spec := range cfg.Endpoints {
+		ep := &Endpoint{Spec: spec, fleet: f}
+		ep.fault.Store(spec.Fault)
+		if spec.Engine != EngineDCGM {
+			p := newPod(spec.PodSpec, cfg.Seed*1000+uint64(i), start)
+			for g := 0; g < p.spec.GPUs; g++ {
+				p.gpus = append(p.gpus, newGPU(gpuIndex, cfg.Node))
+				gpuIndex++
+			}
+			ep.pod = p
+			ep.Spec.PodSpec = p.spec
+			f.pods = append(f.pods, p)
+		}
+		f.Endpoints = append(f.Endpoints, ep)
+	}
+	return f, nil
+}
+
+// Start builds a fleet and serves every endpoint; Close stops it.
+func Start(cfg Config) (*Fleet, error) {
+	f, err := New(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, ep := range f.Endpoints {
+		ln, err := net.Listen("tcp", ep.Spec.Listen)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s endpoint %s: %w", ep.Spec.Engine, ep.Spec.Listen, err)
+		}
+		ep.ln = ln
+		ep.URL = "http://" + ln.Addr().String() + "/metrics"
+		mux := http.NewServeMux()
+		mux.HandleFunc("/metrics", ep.serveMetrics)
+		mux.HandleFunc("/fault", ep.serveFault)
+		ep.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = ep.srv.Serve(ln) }()
+	}
+	return f, nil
+}
+
+// Close stops serving.
+func (f *Fleet) Close() {
+	for _, ep := range f.Endpoints {
+		if ep.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = ep.srv.Shutdown(ctx)
+			cancel()
+		}
+	}
+}
+
+// Endpoint returns the endpoint of a pod (or "dcgm" for the exporter), nil if none.
+func (f *Fleet) Endpoint(name string) *Endpoint {
+	for _, ep := range f.Endpoints {
+		if ep.Spec.Name == name || (name == EngineDCGM && ep.Spec.Engine == EngineDCGM) {
+			return ep
+		}
+	}
+	return nil
+}
+
+// Node is the simulated node's name (dcgm-exporter's Hostname label).
+func (f *Fleet) Node() string { return f.cfg.Node }
+
+// Render advances the fleet to now and returns the endpoint's exposition.
+func (e *Endpoint) Render() []byte {
+	f := e.fleet
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	for _, p := range f.pods {
+		p.advance(now)
+	}
+	var b bytes.Buffer
+	switch e.Spec.Engine {
+	case EngineVLLM, EngineVLLMLegacy:
+		renderVLLM(&b, e.pod, e.Spec.Engine == EngineVLLMLegacy, !f.cfg.NoCreated)
+	case EngineSGLang:
+		renderSGLang(&b, e.pod, !f.cfg.NoCreated)
+	case EngineDCGM:
+		renderDCGM(&b, f.cfg.Node, f.pods)
+	}
+	return b.Bytes()
+}
+
+// SetFault changes the endpoint's behaviour from the next request on.
+func (e *Endpoint) SetFault(fl Fault) { e.fault.Store(fl) }
+
+// Served is the number of successful /metrics responses so far.
+func (e *Endpoint) Served() int64 { return e.served.Load() }
+
+// Restarts is how many times the engine restarted (counters reset).
+func (e *Endpoint) Restarts() int {
+	if e.pod == nil {
+		return 0
+	}
+	e.fleet.mu.Lock()
+	defer e.fleet.mu.Unlock()
+	return e.pod.restarts
+}
+
+func (e *Endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	switch e.fault.Load().(Fault) {
+	case FaultSlow:
+		select {
+		case <-time.After(e.fleet.cfg.SlowDelay):
+		case <-r.Context().Done():
+			return
+		}
+	case FaultError:
+		http.Error(w, "simulated engine failure", http.StatusInternalServerError)
+		return
+	case FaultGarbage:
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte("<html><body>upstream connect error or disconnect/reset before headers</body></html>\n"))
+		return
+	case FaultRestart:
+		if e.pod != nil {
+			e.fleet.mu.Lock()
+			e.pod.restart()
+			e.fleet.mu.Unlock()
+		}
+		e.fault.CompareAndSwap(FaultRestart, FaultNone)
+	}
+	body := e.Render()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	if _, err := w.Write(body); err == nil {
+		e.served.Add(1)
+	}
+}
+
+// serveFault shows (GET) or sets (POST /fault?mode=slow) the endpoint's fault.
+func (e *Endpoint) serveFault(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		fl, err := parseFault(r.URL.Query().Get("mode"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		e.SetFault(fl)
+	}
+	fmt.Fprintf(w, "%s\n", strings.TrimSpace(string(e.fault.Load().(Fault))))
+}

@@ -1,0 +1,292 @@
+package llmsim
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func testFleet(t *testing.T, cfg Config) (*Fleet, *clock) {
+	c := &clock{t: time.Unix(1700000000, 0)}
+	f, err := New(cfg, c.now)
+	require.NoError(t, err)
+	return f, c
+}
+
+func parse(t *testing.T, body []byte) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	require.NoError(t, err, "exposition must parse:\n%s", body)
+	return fams
+}
+
+func seriesKey(name string, m *dto.Metric) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, l := range m.Label {
+		b.WriteString("," + l.GetName() + "=" + l.GetValue())
+	}
+	return b.String()
+}
+
+// TestInvariants runs the demo fleet under load for simulated minutes and checks, at every
+// scrape: expositions parse; counters never go down; histogram buckets are cumulative and end
+// at _count; gauges stay in range; the load model actually moves.
+func TestInvariants(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.Endpoints[0].Rate = 12 // overload one pod: queueing and preemption must appear
+	cfg.Endpoints[0].KVCapacity = 20000
+	f, clk := testFleet(t, cfg)
+	last := map[string]float64{}
+	sawWaiting, sawPreemption, sawRunning := false, false, false
+	for i := 0; i < 40; i++ {
+		clk.t = clk.t.Add(15 * time.Second)
+		for _, ep := range f.Endpoints {
+			fams := parse(t, ep.Render())
+			require.NotEmpty(t, fams)
+			for name, fam := range fams {
+				for _, m := range fam.Metric {
+					key := ep.Spec.Name + "/" + seriesKey(name, m)
+					switch fam.GetType() {
+					case dto.MetricType_COUNTER:
+						v := m.GetCounter().GetValue()
+						assert.GreaterOrEqualf(t, v, last[key], "counter %s went down", key)
+						last[key] = v
+						if name == "vllm:num_preemptions_total" && v > 0 {
+							sawPreemption = true
+						}
+					case dto.MetricType_HISTOGRAM:
+						h := m.GetHistogram()
+						prev := uint64(0)
+						for _, b := range h.Bucket {
+							assert.GreaterOrEqualf(t, b.GetCumulativeCount(), prev, "%s buckets not cumulative", key)
+							prev = b.GetCumulativeCount()
+						}
+						assert.Equal(t, h.GetSampleCount(), prev, "%s: +Inf bucket equals _count", key)
+						assert.GreaterOrEqual(t, float64(h.GetSampleCount()), last[key], "%s count went down", key)
+						last[key] = float64(h.GetSampleCount())
+						if h.GetSampleCount() > 0 {
+							assert.Greater(t, h.GetSampleSum(), 0.0, key)
+						}
+					case dto.MetricType_GAUGE:
+						v := m.GetGauge().GetValue()
+						assert.False(t, math.IsNaN(v), key)
+						switch {
+						case strings.Contains(name, "cache_usage_perc"), name == "sglang:token_usage", name == "sglang:cache_hit_rate",
+							strings.HasPrefix(name, "DCGM_FI_PROF_") && !strings.Contains(name, "BYTES"):
+							assert.True(t, v >= 0 && v <= 1, "%s=%v out of 0..1", key, v)
+						case name == "DCGM_FI_DEV_GPU_UTIL":
+							assert.True(t, v >= 0 && v <= 100, "%s=%v", key, v)
+						}
+						if name == "vllm:num_requests_waiting" && v > 0 {
+							sawWaiting = true
+						}
+						if name == "vllm:num_requests_running" && v > 0 {
+							sawRunning = true
+						}
+					}
+				}
+			}
+		}
+	}
+	assert.True(t, sawRunning, "requests run")
+	assert.True(t, sawWaiting, "an overloaded pod queues")
+	assert.True(t, sawPreemption, "a full KV cache preempts")
+}
+
+func TestEngineSchemas(t *testing.T) {
+	f, clk := testFleet(t, DemoConfig())
+	clk.t = clk.t.Add(time.Minute)
+	tests := []struct {
+		pod     string
+		present []string
+		absent  []string
+		labels  map[string]string // labels on the running-requests gauge
+	}{
+		{"qwen3-chat-0",
+			[]string{"vllm:kv_cache_usage_perc", "vllm:inter_token_latency_seconds", "vllm:prefix_cache_queries_total", "vllm:prefix_cache_hits_total", "vllm:request_time_per_output_token_seconds", "vllm:lora_requests_info", "vllm:prompt_tokens_created"},
+			[]string{"vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seconds", "vllm:gpu_prefix_cache_queries_total"},
+			map[string]string{"engine": "0", "model_name": "Qwen/Qwen3-8B"}},
+		{"qwen3-chat-1",
+			[]string{"vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seconds", "vllm:gpu_prefix_cache_queries_total", "vllm:gpu_prefix_cache_hits_total"},
+			[]string{"vllm:kv_cache_usage_perc", "vllm:inter_token_latency_seconds", "vllm:prefix_cache_queries_total"},
+			map[string]string{"engine": "0", "model_name": "Qwen/Qwen3-8B"}},
+		{"llama-chat-0",
+			[]string{"sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage", "sglang:cache_hit_rate", "sglang:gen_throughput", "sglang:prompt_tokens_total", "sglang:generation_tokens_total", "sglang:cached_tokens_total", "sglang:num_requests_total", "sglang:time_to_first_token_seconds", "sglang:inter_token_latency_seconds", "sglang:e2e_request_latency_seconds", "sglang:queue_time_seconds"},
+			[]string{"vllm:num_requests_running"},
+			map[string]string{"engine_type": "unified", "model_name": "meta-llama/Llama-3.1-8B-Instruct", "tp_rank": "0", "pp_rank": "0", "moe_ep_rank": "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pod, func(t *testing.T) {
+			fams := parse(t, f.Endpoint(tt.pod).Render())
+			for _, n := range tt.present {
+				assert.Contains(t, fams, n)
+			}
+			for _, n := range tt.absent {
+				assert.NotContains(t, fams, n)
+			}
+			running := fams["vllm:num_requests_running"]
+			if running == nil {
+				running = fams["sglang:num_running_reqs"]
+			}
+			got := map[string]string{}
+			for _, l := range running.Metric[0].Label {
+				got[l.GetName()] = l.GetValue()
+			}
+			assert.Equal(t, tt.labels, got)
+		})
+	}
+	// Real bucket boundaries.
+	vllm := parse(t, f.Endpoint("qwen3-chat-0").Render())
+	assert.Equal(t, len(vllmTTFTBuckets)+1, len(vllm["vllm:time_to_first_token_seconds"].Metric[0].GetHistogram().Bucket))
+	assert.Equal(t, 0.001, vllm["vllm:time_to_first_token_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
+	reasons := map[string]bool{}
+	for _, m := range vllm["vllm:request_success_total"].Metric {
+		for _, l := range m.Label {
+			if l.GetName() == "finished_reason" {
+				reasons[l.GetValue()] = true
+			}
+		}
+	}
+	assert.Equal(t, map[string]bool{"stop": true, "length": true, "abort": true, "error": true, "repetition": true}, reasons)
+	sg := parse(t, f.Endpoint("llama-chat-0").Render())
+	assert.Equal(t, 0.1, sg["sglang:time_to_first_token_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
+	assert.Equal(t, 0.002, sg["sglang:inter_token_latency_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
+}
+
+// TestGPUsBelongToPods: every dcgm series names a simulated pod and carries the exporter's
+// label set, each pod gets its own GPUs, and a busy pod's GPU works harder than an idle one's.
+func TestGPUsBelongToPods(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.Endpoints[1].Rate = 0.0001 // practically idle
+	cfg.Endpoints[2].GPUs = 2      // tensor parallel over two GPUs
+	f, clk := testFleet(t, cfg)
+	clk.t = clk.t.Add(2 * time.Minute)
+	fams := parse(t, f.Endpoint("dcgm").Render())
+	pods := map[string]bool{"qwen3-chat-0": true, "qwen3-chat-1": true, "llama-chat-0": true}
+	gpusOf := map[string]map[string]bool{}
+	util := map[string]float64{}
+	for _, m := range fams["DCGM_FI_DEV_GPU_UTIL"].Metric {
+		l := map[string]string{}
+		for _, p := range m.Label {
+			l[p.GetName()] = p.GetValue()
+		}
+		for _, k := range []string{"gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname", "DCGM_FI_DRIVER_VERSION", "container", "namespace", "pod"} {
+			assert.NotEmpty(t, l[k], k)
+		}
+		require.True(t, pods[l["pod"]], "GPU of unknown pod %q", l["pod"])
+		assert.Equal(t, "llm", l["namespace"])
+		assert.Equal(t, "gpu-node-1", l["Hostname"])
+		if gpusOf[l["pod"]] == nil {
+			gpusOf[l["pod"]] = map[string]bool{}
+		}
+		gpusOf[l["pod"]][l["UUID"]] = true
+		util[l["pod"]] = math.Max(util[l["pod"]], m.GetGauge().GetValue())
+	}
+	assert.Len(t, gpusOf["llama-chat-0"], 2)
+	assert.Len(t, gpusOf["qwen3-chat-0"], 1)
+	assert.Len(t, fams["DCGM_FI_DEV_GPU_UTIL"].Metric, 4, "4 distinct GPUs")
+	assert.Greater(t, util["qwen3-chat-0"], util["qwen3-chat-1"]+20, "GPU utilisation follows the pod's load")
+}
+
+func TestDeterministic(t *testing.T) {
+	a, ca := testFleet(t, DemoConfig())
+	b, cb := testFleet(t, DemoConfig())
+	ca.t, cb.t = ca.t.Add(90*time.Second), cb.t.Add(90*time.Second)
+	for i := range a.Endpoints {
+		assert.Equal(t, string(a.Endpoints[i].Render()), string(b.Endpoints[i].Render()))
+	}
+	cfg := DemoConfig()
+	cfg.Seed = 7
+	c, cc := testFleet(t, cfg)
+	cc.t = cc.t.Add(90 * time.Second)
+	assert.NotEqual(t, string(a.Endpoints[0].Render()), string(c.Endpoints[0].Render()), "another seed, another run")
+}
+
+// TestFaults serves a fleet on loopback and injects each fault.
+func TestFaults(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.SlowDelay = 500 * time.Millisecond
+	for i := range cfg.Endpoints {
+		cfg.Endpoints[i].Listen = "127.0.0.1:0"
+	}
+	f, err := Start(cfg)
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	ep := f.Endpoint("qwen3-chat-0")
+	get := func() (int, string, time.Duration) {
+		start := time.Now()
+		resp, err := http.Get(ep.URL)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+	code, body, _ := get()
+	require.Equal(t, 200, code)
+	total := func(body string) float64 {
+		fams := parse(t, []byte(body))
+		return fams["vllm:request_success_total"].Metric[0].GetCounter().GetValue() + fams["vllm:prompt_tokens_total"].Metric[0].GetCounter().GetValue()
+	}
+
+	ep.SetFault(FaultError)
+	code, _, _ = get()
+	assert.Equal(t, 500, code)
+
+	ep.SetFault(FaultGarbage)
+	code, body2, _ := get()
+	assert.Equal(t, 200, code)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	_, perr := parser.TextToMetricFamilies(strings.NewReader(body2))
+	assert.Error(t, perr, "garbage does not parse")
+
+	ep.SetFault(FaultSlow)
+	_, _, took := get()
+	assert.GreaterOrEqual(t, took, 500*time.Millisecond)
+
+	// Restart over HTTP: counters reset, once.
+	resp, err := http.Post(strings.TrimSuffix(ep.URL, "/metrics")+"/fault?mode=restart", "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	before := total(body)
+	_, after, _ := get()
+	assert.Equal(t, 1, ep.Restarts())
+	assert.LessOrEqual(t, total(after), before, "counters restarted")
+	code, _, _ = get()
+	assert.Equal(t, 200, code, "restart is one-shot")
+	assert.Equal(t, 1, ep.Restarts())
+
+	resp, err = http.Post(strings.TrimSuffix(ep.URL, "/metrics")+"/fault?mode=bogus", "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 400, resp.StatusCode)
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"unknown engine": {Endpoints: []EndpointSpec{{Engine: "tgi", Listen: "x", PodSpec: PodSpec{Name: "a", Model: "m"}}}},
+		"no model":       {Endpoints: []EndpointSpec{{Engine: EngineVLLM, Listen: "x", PodSpec: PodSpec{Name: "a"}}}},
+		"no listen":      {Endpoints: []EndpointSpec{{Engine: EngineVLLM, PodSpec: PodSpec{Name: "a", Model: "m"}}}},
+		"two dcgm":       {Endpoints: []EndpointSpec{{Engine: EngineDCGM, Listen: "x"}, {Engine: EngineDCGM, Listen: "y"}}},
+		"bad fault":      {Endpoints: []EndpointSpec{{Engine: EngineDCGM, Listen: "x", Fault: "explode"}}},
+	} {
+		_, err := New(cfg, nil)
+		assert.Error(t, err, name)
+	}
+}
