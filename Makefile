@@ -31,11 +31,11 @@ test: build test-unit test-e2e
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 -race ./components/...
-	$(GO) test -count=1 ./tests/fixtures/...
+	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/...
 
 test-e2e:
 	@command -v prometheus >/dev/null || { echo "prometheus not installed: apt-get install -y prometheus"; exit 1; }
-	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m ./tests/e2e/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m ./tests/e2e/... ./tests/demo/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
 FUZZTIME ?= 60s
@@ -45,6 +45,11 @@ fuzz:
 ## bench: microbenchmarks with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./components/...
+
+## demo: the whole product locally: simulated fleet, collector (configs/local.yaml), Prometheus, live table
+demo: build
+	@command -v prometheus >/dev/null || { echo "Installing Prometheus from Debian"; apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
+	OTELCOL_BIN=$(BIN) $(GO) run ./tests/demo
 
 fmt:
 	gofmt -w components tests

@@ -81,18 +81,28 @@ func (p *Process) Exited() bool {
 // Pid is the process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
-// Start runs name with args; the process is killed when the test ends, and its output is
-// logged if the test failed.
-func Start(t testing.TB, name string, args ...string) *Process {
-	t.Helper()
+// StartProcess runs name with args in its own process group (so Stop ends its children too),
+// keeping its output; it dies with the calling process.
+func StartProcess(name string, args ...string) (*Process, error) {
 	p := &Process{Name: filepath.Base(name), done: make(chan struct{})}
 	p.cmd = exec.Command(name, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// Start runs name with args; the process is stopped when the test ends, and its output is
+// logged if the test failed.
+func Start(t testing.TB, name string, args ...string) *Process {
+	t.Helper()
+	p, err := StartProcess(name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
@@ -129,24 +139,23 @@ func tail(s string, n int) string {
 	return s
 }
 
-// WaitHTTP polls url until it answers 200 or the timeout passes.
-func WaitHTTP(t testing.TB, p *Process, u string, timeout time.Duration) {
-	t.Helper()
+// WaitHTTP polls url until it answers 200, p exits, or the timeout passes.
+func WaitHTTP(p *Process, u string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if p != nil && p.Exited() {
-			t.Fatalf("%s exited before %s answered: %v\n%s", p.Name, u, p.err, tail(p.Output(), 4000))
+			return fmt.Errorf("%s exited before %s answered: %v\n%s", p.Name, u, p.err, tail(p.Output(), 4000))
 		}
 		resp, err := http.Get(u)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s did not answer 200 within %s", u, timeout)
+	return fmt.Errorf("%s did not answer 200 within %s", u, timeout)
 }
 
 // Prometheus is a real Prometheus server accepting remote write.
@@ -158,28 +167,47 @@ type Prometheus struct {
 // WriteURL is the remote-write endpoint.
 func (p *Prometheus) WriteURL() string { return p.URL + "/api/v1/write" }
 
-// StartPrometheus starts Debian's prometheus on a free 127.0.0.1 port with the remote-write
-// receiver and an empty scrape configuration (or configYAML when not empty).
-func StartPrometheus(t testing.TB, configYAML string) *Prometheus {
-	t.Helper()
-	dir := t.TempDir()
+// NewPrometheus starts Debian's prometheus listening on addr with the remote-write receiver,
+// storing in dir, with configYAML (an empty scrape configuration when ""), and waits until ready.
+func NewPrometheus(addr, dir, configYAML string) (*Prometheus, error) {
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if configYAML == "" {
 		configYAML = "global: {}\n"
 	}
 	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
-	p := Start(t, "prometheus",
+	p, err := StartProcess("prometheus",
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr,
 		"--web.enable-remote-write-receiver",
 		"--log.level=warn",
 	)
+	if err != nil {
+		return nil, err
+	}
 	prom := &Prometheus{Process: p, URL: "http://" + addr}
-	WaitHTTP(t, p, prom.URL+"/-/ready", 30*time.Second)
+	if err := WaitHTTP(p, prom.URL+"/-/ready", 30*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return prom, nil
+}
+
+// StartPrometheus starts a Prometheus for the test on a free 127.0.0.1 port (see NewPrometheus).
+func StartPrometheus(t testing.TB, configYAML string) *Prometheus {
+	t.Helper()
+	prom, err := NewPrometheus("127.0.0.1:"+strconv.Itoa(FreePort(t)), t.TempDir(), configYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		prom.Stop()
+		if t.Failed() {
+			t.Logf("---- output of prometheus ----\n%s", tail(prom.Output(), 8000))
+		}
+	})
 	return prom
 }
 
