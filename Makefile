@@ -9,7 +9,7 @@ GO         ?= go
 
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build generate test test-unit test-e2e fuzz bench demo lint fmt clean
+.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs lint fmt clean
 
 all: build
 
@@ -50,6 +50,10 @@ bench:
 demo: build
 	@command -v prometheus >/dev/null || { echo "Installing Prometheus from Debian"; apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
 	OTELCOL_BIN=$(BIN) $(GO) run ./tests/demo
+
+## docs: regenerate docs/metrics.md from the mapping tables (a test fails when it is stale)
+docs:
+	$(GO) run ./components/processor/llminferenceprocessor/internal/mapping/cmd/gendocs > docs/metrics.md
 
 fmt:
 	gofmt -w components tests

@@ -1,0 +1,114 @@
+package llminferenceprocessor
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
+)
+
+// nodeBatch is what one collector on a busy GPU node receives in one interval: 8 vLLM pods
+// (simulated under load for 5 minutes) and a dcgm-exporter with 8 GPUs, as separate scrapes.
+func nodeBatch(tb testing.TB) (pmetric.Metrics, int) {
+	cfg := llmsim.Config{Seed: 1, Node: "gpu-node-1"}
+	for i := 0; i < 8; i++ {
+		cfg.Endpoints = append(cfg.Endpoints, llmsim.EndpointSpec{Engine: llmsim.EngineVLLM, Listen: "127.0.0.1:0",
+			PodSpec: llmsim.PodSpec{Name: fmt.Sprintf("qwen-%d", i), Namespace: "llm", Workload: "qwen", Model: "Qwen/Qwen3-8B", Rate: 4}})
+	}
+	cfg.Endpoints = append(cfg.Endpoints, llmsim.EndpointSpec{Engine: llmsim.EngineDCGM, Listen: "127.0.0.1:0"})
+	now := t0
+	fleet, err := llmsim.New(cfg, func() time.Time { return now })
+	require.NoError(tb, err)
+	now = now.Add(5 * time.Minute)
+	md := pmetric.NewMetrics()
+	for _, ep := range fleet.Endpoints {
+		tg := gpuExporter()
+		if ep.Spec.Engine != llmsim.EngineDCGM {
+			tg = inferencePod(ep.Spec.Name, ep.Spec.Workload, "vllm")
+		}
+		scrape(tb, md, tg, ep.Render(), now)
+	}
+	return md, md.DataPointCount()
+}
+
+// BenchmarkProcess maps a node's batch with warm GPU links (a previous batch was seen):
+// "node" is the whole batch, "inference" the 8 pods alone, "gpu" the dcgm-exporter alone.
+func BenchmarkProcess(b *testing.B) {
+	batch, _ := nodeBatch(b)
+	parts := map[string]func(pmetric.ResourceMetrics) bool{
+		"node":      func(pmetric.ResourceMetrics) bool { return true },
+		"inference": func(rm pmetric.ResourceMetrics) bool { return kind(rm) == kindInference },
+		"gpu":       func(rm pmetric.ResourceMetrics) bool { return kind(rm) == kindGPUExporter },
+	}
+	for _, name := range []string{"node", "inference", "gpu"} {
+		b.Run(name, func(b *testing.B) {
+			p, _ := newTestProcessor(b, createDefaultConfig())
+			warm := pmetric.NewMetrics()
+			batch.CopyTo(warm)
+			process(b, p, warm)
+			in := pmetric.NewMetrics()
+			for i := 0; i < batch.ResourceMetrics().Len(); i++ {
+				if parts[name](batch.ResourceMetrics().At(i)) {
+					batch.ResourceMetrics().At(i).CopyTo(in.ResourceMetrics().AppendEmpty())
+				}
+			}
+			points := in.DataPointCount()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				md := pmetric.NewMetrics()
+				in.CopyTo(md)
+				b.StartTimer()
+				if _, err := p.processMetrics(b.Context(), md); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(points), "ns/datapoint")
+			b.ReportMetric(float64(points), "datapoints/op")
+		})
+	}
+}
+
+// TestMappingDoesNotAllocatePerDataPoint maps a scrape with 10 and with 1,000 series per metric:
+// the processor's allocations must not grow with the number of data points.
+func TestMappingDoesNotAllocatePerDataPoint(t *testing.T) {
+	body := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("# TYPE vllm:num_requests_running gauge\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "vllm:num_requests_running{engine=\"%d\",model_name=\"m\"} 1\n", i)
+		}
+		b.WriteString("# TYPE vllm:prompt_tokens_total counter\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "vllm:prompt_tokens_total{engine=\"%d\",model_name=\"m\"} 5\n", i)
+		}
+		b.WriteString("# TYPE vllm:time_to_first_token_seconds histogram\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_bucket{engine=\"%d\",le=\"0.1\",model_name=\"m\"} 1\nvllm:time_to_first_token_seconds_bucket{engine=\"%d\",le=\"+Inf\",model_name=\"m\"} 2\nvllm:time_to_first_token_seconds_count{engine=\"%d\",model_name=\"m\"} 2\nvllm:time_to_first_token_seconds_sum{engine=\"%d\",model_name=\"m\"} 0.3\n", i, i, i, i)
+		}
+		b.WriteString("# TYPE python_gc_objects_collected_total counter\npython_gc_objects_collected_total{generation=\"0\"} 1\n")
+		return []byte(b.String())
+	}
+	allocs := func(n int) float64 {
+		src := pmetric.NewMetrics()
+		scrape(t, src, inferencePod("p-0", "wl", "vllm"), body(n), t0)
+		p, _ := newTestProcessor(t, createDefaultConfig())
+		copyOnly := testing.AllocsPerRun(20, func() { src.CopyTo(pmetric.NewMetrics()) })
+		both := testing.AllocsPerRun(20, func() {
+			md := pmetric.NewMetrics()
+			src.CopyTo(md)
+			_, _ = p.processMetrics(t.Context(), md)
+		})
+		return both - copyOnly
+	}
+	small, large := allocs(10), allocs(1000)
+	t.Logf("processor allocations per scrape: %.0f with 10 series per metric, %.0f with 1000", small, large)
+	require.InDelta(t, small, large, 5, "allocations grow with data points")
+}

@@ -1,0 +1,48 @@
+package llminferenceprocessor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+)
+
+// Config is the llminference processor's configuration.
+type Config struct {
+	// KeepOriginalMetrics also forwards the engines' raw series (billed per series: off by default).
+	KeepOriginalMetrics bool `mapstructure:"keep_original_metrics"`
+	// ExtraMappings are user tables in the format of the built-in ones (tables/*.yaml).
+	ExtraMappings []mapping.Table `mapstructure:"extra_mappings"`
+	GPU           GPUConfig       `mapstructure:"gpu"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// GPUConfig configures the join of dcgm-exporter series to inference pods.
+type GPUConfig struct {
+	Join bool `mapstructure:"join"`
+	// KeepUnassignedGPUs forwards series of GPUs no inference pod uses.
+	KeepUnassignedGPUs bool `mapstructure:"keep_unassigned_gpus"`
+	// TTL forgets a pod<->GPU link (and an inference pod) not seen for this long.
+	TTL time.Duration `mapstructure:"ttl"`
+}
+
+func createDefaultConfig() *Config {
+	return &Config{GPU: GPUConfig{Join: true, TTL: 5 * time.Minute}}
+}
+
+// Validate checks the configuration; errors name the offending key.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.GPU.TTL <= 0 {
+		errs = append(errs, fmt.Errorf("gpu.ttl: must be positive, got %s", cfg.GPU.TTL))
+	}
+	for i := range cfg.ExtraMappings {
+		if err := cfg.ExtraMappings[i].Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("extra_mappings[%d]: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}

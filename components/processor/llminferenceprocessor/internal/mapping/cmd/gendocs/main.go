@@ -1,0 +1,18 @@
+// Command gendocs prints docs/metrics.md from the built-in mapping tables (`make docs`).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+)
+
+func main() {
+	tables, err := mapping.Builtin()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Print(mapping.Markdown(tables))
+}
