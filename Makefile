@@ -53,7 +53,7 @@ demo: build
 
 ## docs: regenerate docs/metrics.md from the mapping tables (a test fails when it is stale)
 docs:
-	$(GO) run ./components/processor/llminferenceprocessor/internal/mapping/cmd/gendocs > docs/metrics.md
+	$(GO) run ./components/processor/llminferenceprocessor/mapping/cmd/gendocs > docs/metrics.md
 
 fmt:
 	gofmt -w components tests

@@ -84,8 +84,14 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 // StartProcess runs name with args in its own process group (so Stop ends its children too),
 // keeping its output; it dies with the calling process.
 func StartProcess(name string, args ...string) (*Process, error) {
+	return StartProcessEnv(nil, name, args...)
+}
+
+// StartProcessEnv is StartProcess with extra environment variables ("K=V").
+func StartProcessEnv(env []string, name string, args ...string) (*Process, error) {
 	p := &Process{Name: filepath.Base(name), done: make(chan struct{})}
 	p.cmd = exec.Command(name, args...)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
@@ -99,7 +105,13 @@ func StartProcess(name string, args ...string) (*Process, error) {
 // logged if the test failed.
 func Start(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	p, err := StartProcess(name, args...)
+	return StartEnv(t, nil, name, args...)
+}
+
+// StartEnv is Start with extra environment variables ("K=V").
+func StartEnv(t testing.TB, env []string, name string, args ...string) *Process {
+	t.Helper()
+	p, err := StartProcessEnv(env, name, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +279,70 @@ func (p *Prometheus) QueryAt(ctx context.Context, q string, at time.Time) ([]Sam
 		out = append(out, Sample{Labels: r.Metric, Value: v, Time: ts})
 	}
 	return out, nil
+}
+
+// Series is one series of a range-vector query: its raw samples.
+type Series struct {
+	Labels  map[string]string
+	Samples []Point
+}
+
+// Point is one raw sample.
+type Point struct {
+	Time  float64 // seconds
+	Value float64
+}
+
+// QueryRaw evaluates a range selector (e.g. `up[1m]`) at time at and returns the raw samples.
+func (p *Prometheus) QueryRaw(ctx context.Context, selector string, at time.Time) ([]Series, error) {
+	v := url.Values{"query": {selector}, "time": {strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/api/v1/query", bytes.NewBufferString(v.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Values [][2]any          `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", selector, body.Error)
+	}
+	out := make([]Series, 0, len(body.Data.Result))
+	for _, r := range body.Data.Result {
+		s := Series{Labels: r.Metric}
+		for _, pv := range r.Values {
+			ts, _ := pv[0].(float64)
+			str, _ := pv[1].(string)
+			val, err := strconv.ParseFloat(str, 64)
+			if err != nil {
+				return nil, fmt.Errorf("query %q: value %q: %w", selector, str, err)
+			}
+			s.Samples = append(s.Samples, Point{ts, val})
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// StartCollectorFile runs the collector binary on a configuration file with extra environment.
+func StartCollectorFile(t testing.TB, bin, path string, env ...string) *Process {
+	t.Helper()
+	return StartEnv(t, env, bin, "--config", path)
 }
 
 // StartCollector writes configYAML to a file and runs the collector binary on it.

@@ -176,9 +176,12 @@ func New(cfg Config, now func() time.Time) (*Fleet, error) {
 	return f, nil
 }
 
-// Start builds a fleet and serves every endpoint; Close stops it.
-func Start(cfg Config) (*Fleet, error) {
-	f, err := New(cfg, nil)
+// Start builds a fleet on the wall clock and serves every endpoint; Close stops it.
+func Start(cfg Config) (*Fleet, error) { return StartClock(cfg, nil) }
+
+// StartClock is Start with the fleet's clock (time.Now when nil).
+func StartClock(cfg Config, now func() time.Time) (*Fleet, error) {
+	f, err := New(cfg, now)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 )
 
 // Config is the llminference processor's configuration.

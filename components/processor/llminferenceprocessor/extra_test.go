@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/metadata"
 )
 

@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 )
 
 // Resource attributes the llminference receiver sets (inputs).

@@ -137,7 +137,7 @@ func (t *Table) Backends() []string { return append([]string{t.Backend}, t.Alias
 func Markdown(tables []Table) string {
 	var b strings.Builder
 	b.WriteString("# Unified metrics\n\n")
-	b.WriteString("<!-- Generated from components/processor/llminferenceprocessor/internal/mapping/tables by `make docs`; do not edit. -->\n\n")
+	b.WriteString("<!-- Generated from components/processor/llminferenceprocessor/mapping/tables by `make docs`; do not edit. -->\n\n")
 	b.WriteString("The `llminference` processor renames each engine's metrics to these names (as they appear in\n")
 	b.WriteString("Prometheus) without touching values, buckets or start times. Every series also carries\n")
 	b.WriteString("`namespace`, `pod`, `node`, `workload_name`, `backend` (resource attributes, exported as labels)\n")

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 )
 
 func main() {

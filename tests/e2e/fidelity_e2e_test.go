@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
+)
+
+// tick is how often the simulators' state changes in this test: two scrapes in the same tick
+// (away from its edges) must see the same values.
+const tick = 2 * time.Second
+
+// TestValueFidelity: Prometheus scrapes the simulated vLLM (both generations) and SGLang pods
+// directly and also receives the collector's remote write (configs/local.yaml, the shipped demo
+// pipeline). For every unified series, every sample must equal the source series' samples taken
+// in the same simulator tick: names change, values, labels and buckets do not.
+func TestValueFidelity(t *testing.T) {
+	bin := harness.RequireE2E(t)
+	cfg := llmsim.DemoConfig()
+	for i := range cfg.Endpoints {
+		cfg.Endpoints[i].Listen = "127.0.0.1:0"
+	}
+	fleet, err := llmsim.StartClock(cfg, func() time.Time { return time.Now().Truncate(tick) })
+	require.NoError(t, err)
+	t.Cleanup(fleet.Close)
+
+	var scrape strings.Builder
+	scrape.WriteString("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n  - job_name: direct\n    static_configs:\n")
+	for _, ep := range fleet.Endpoints {
+		if ep.Spec.Engine != llmsim.EngineDCGM {
+			fmt.Fprintf(&scrape, "      - {targets: [%q], labels: {sim_pod: %q}}\n", strings.TrimSuffix(strings.TrimPrefix(ep.URL, "http://"), "/metrics"), ep.Spec.Name)
+		}
+	}
+	prom := harness.StartPrometheus(t, scrape.String())
+	harness.StartCollectorFile(t, bin, filepath.Join("..", "..", "configs", "local.yaml"),
+		"LLMINF_INTERVAL=1s", "LLMINF_SCRAPE_TIMEOUT=1s",
+		"LLMINF_QWEN0_URL="+fleet.Endpoint("qwen3-chat-0").URL,
+		"LLMINF_QWEN1_URL="+fleet.Endpoint("qwen3-chat-1").URL,
+		"LLMINF_LLAMA0_URL="+fleet.Endpoint("llama-chat-0").URL,
+		"LLMINF_DCGM_URL="+fleet.Endpoint("dcgm").URL,
+		"LLMINF_REMOTE_WRITE_URL="+prom.WriteURL(),
+		"LLMINF_HEALTH_ADDR=127.0.0.1:"+strconv.Itoa(harness.FreePort(t)),
+		"LLMINF_TELEMETRY_PORT="+strconv.Itoa(harness.FreePort(t)),
+	)
+
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		up, err := prom.Query(ctx, `count(llm_inference_target_up == 1) == 4 and count(up{job="direct"} == 1) == 3`)
+		return err == nil && len(up) == 1
+	}, 60*time.Second, 250*time.Millisecond, "all targets up for both scrapers")
+	// Both scrapers must have recorded several ticks' worth of samples.
+	require.Eventually(t, func() bool {
+		n, err := prom.Query(ctx, `min(count_over_time(llm_inference_requests_running[20s])) >= 8 and min(count_over_time(vllm:num_requests_running{job="direct"}[20s])) >= 8`)
+		return err == nil && len(n) == 1
+	}, 60*time.Second, 500*time.Millisecond)
+	at := time.Now()
+
+	tables, err := mapping.Builtin()
+	require.NoError(t, err)
+	backends := map[string]string{"qwen3-chat-0": "vllm", "qwen3-chat-1": "vllm", "llama-chat-0": "sglang"}
+	compared := 0
+	for pod, backend := range backends {
+		present := exposedNames(t, fleet.Endpoint(pod).URL)
+		for _, r := range winningRules(tables, backend, present) {
+			suffixes := []string{""}
+			if r.Type == mapping.TypeHistogram {
+				suffixes = []string{"_bucket", "_sum", "_count"}
+			}
+			for _, sfx := range suffixes {
+				n := compareSeries(t, ctx, prom, at, pod, r, sfx)
+				assert.Positivef(t, n, "%s: %s%s <- %s%s compared no samples", pod, r.Unified, sfx, r.Source, sfx)
+				compared += n
+			}
+		}
+	}
+	t.Logf("compared %d samples of unified series with their sources", compared)
+
+	// The GPU join: every DCGM series of the fleet names its pod's workload and model.
+	gpu, err := prom.Query(ctx, `DCGM_FI_DEV_GPU_UTIL`)
+	require.NoError(t, err)
+	require.Len(t, gpu, 3)
+	for _, s := range gpu {
+		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Workload, s.Labels["workload_name"])
+		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Model, s.Labels["model_name"])
+	}
+	info, err := prom.Query(ctx, `llm_inference_pod_gpu_info`)
+	require.NoError(t, err)
+	assert.Len(t, info, 3, "one GPU per pod")
+}
+
+// exposedNames lists the families (sample names) a simulated endpoint exposes.
+func exposedNames(t *testing.T, url string) map[string]bool {
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(resp.Body)
+	require.NoError(t, err)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(&buf)
+	require.NoError(t, err)
+	out := map[string]bool{}
+	for name := range fams {
+		out[name] = true
+	}
+	return out
+}
+
+// winningRules returns the rules that apply to a pod: its backend's, whose source it exposes,
+// the highest priority per unified name; transforms (LoRA) change values by design and are left out.
+func winningRules(tables []mapping.Table, backend string, present map[string]bool) []mapping.Mapping {
+	best := map[string]int{}
+	type cand struct {
+		m        mapping.Mapping
+		priority int
+	}
+	var cands []cand
+	for _, tb := range tables {
+		if tb.Backend != backend {
+			continue
+		}
+		for _, m := range tb.Metrics {
+			if !present[m.Source] || m.Transform != "" {
+				continue
+			}
+			cands = append(cands, cand{m, tb.Priority})
+			if p, ok := best[m.Unified]; !ok || tb.Priority > p {
+				best[m.Unified] = tb.Priority
+			}
+		}
+	}
+	var out []mapping.Mapping
+	for _, c := range cands {
+		if c.priority == best[c.m.Unified] {
+			out = append(out, c.m)
+		}
+	}
+	return out
+}
+
+// compareSeries compares the unified series of rule r (with suffix, for histograms) against
+// its source, sample by sample in the same tick, and returns how many samples it compared.
+func compareSeries(t *testing.T, ctx context.Context, prom *harness.Prometheus, at time.Time, pod string, r mapping.Mapping, suffix string) int {
+	var ours strings.Builder
+	fmt.Fprintf(&ours, `{__name__=%q, pod=%q`, r.Unified+suffix, pod)
+	for k, v := range r.SetLabels {
+		fmt.Fprintf(&ours, `, %s=%q`, k, v)
+	}
+	ours.WriteString("}[20s]")
+	got, err := prom.QueryRaw(ctx, ours.String(), at)
+	require.NoError(t, err)
+	direct, err := prom.QueryRaw(ctx, fmt.Sprintf(`{__name__=%q, sim_pod=%q}[20s]`, r.Source+suffix, pod), at)
+	require.NoError(t, err)
+
+	ignore := map[string]bool{"__name__": true, "job": true, "instance": true, "sim_pod": true,
+		"namespace": true, "pod": true, "node": true, "workload_name": true, "backend": true}
+	for k := range r.SetLabels {
+		ignore[k] = true
+	}
+	bySeries := map[string][]harness.Point{}
+	for _, s := range direct {
+		bySeries[seriesKey(s.Labels, ignore)] = s.Samples
+	}
+	require.Lenf(t, got, len(direct), "%s%s: as many series as %s%s", r.Unified, suffix, r.Source, suffix)
+	n := 0
+	for _, s := range got {
+		key := seriesKey(s.Labels, ignore)
+		src, ok := bySeries[key]
+		if !assert.Truef(t, ok, "%s%s{%s} has a source series", r.Unified, suffix, key) {
+			continue
+		}
+		for _, p := range s.Samples {
+			tk, ok := tickOf(p.Time)
+			if !ok {
+				continue
+			}
+			for _, q := range src {
+				if tq, ok := tickOf(q.Time); ok && tq == tk {
+					n++
+					if !(p.Value == q.Value || (math.IsNaN(p.Value) && math.IsNaN(q.Value))) {
+						t.Errorf("%s%s{%s} at %.3f = %v, source %s%s = %v at %.3f", r.Unified, suffix, key, p.Time, p.Value, r.Source, suffix, q.Value, q.Time)
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+// tickOf returns the simulator tick of a sample time, or false within 150 ms of a tick's edges
+// (a scrape started there may have been served by either tick).
+func tickOf(ts float64) (int64, bool) {
+	period := tick.Seconds()
+	frac := math.Mod(ts, period)
+	if frac < 0.15 || frac > period-0.15 {
+		return 0, false
+	}
+	return int64(ts / period), true
+}
+
+func seriesKey(lbls map[string]string, ignore map[string]bool) string {
+	var parts []string
+	for k, v := range lbls {
+		if ignore[k] {
+			continue
+		}
+		if k == "le" {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				v = formatLe(f)
+			}
+		}
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
