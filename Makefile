@@ -9,7 +9,7 @@ GO         ?= go
 
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs lint fmt clean
+.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs manifests lint fmt clean
 
 all: build
 
@@ -22,7 +22,7 @@ generate: $(BUILDER)
 
 ## build: build bin/otelcol-llminference (ocb generates, go build compiles; both cached)
 build: generate
-	cd distribution && $(GO) build -trimpath -o $(BIN) .
+	cd distribution && CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 	@$(BIN) --version
 
 ## test: every test: unit, fuzz seed corpora, end-to-end against the built binary and a real Prometheus
@@ -35,7 +35,7 @@ test-unit:
 
 test-e2e:
 	@command -v prometheus >/dev/null || { echo "prometheus not installed: apt-get install -y prometheus"; exit 1; }
-	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m ./tests/e2e/... ./tests/demo/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
 FUZZTIME ?= 60s
@@ -54,6 +54,10 @@ demo: build
 ## docs: regenerate docs/metrics.md from the mapping tables (a test fails when it is stale)
 docs:
 	$(GO) run ./components/processor/llminferenceprocessor/mapping/cmd/gendocs > docs/metrics.md
+
+## manifests: regenerate configs/kubernetes/configmap.yaml from configs/collector/daemonset.yaml
+manifests:
+	$(GO) run configs/kubernetes/generate.go
 
 fmt:
 	gofmt -w components tests

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
@@ -30,6 +31,13 @@ type Config struct {
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// Unmarshal decodes the whole configuration. Without it, the Unmarshal of the embedded
+// confighttp.ClientConfig is promoted to Config and decodes only the HTTP settings, silently
+// ignoring sending_queue, retry_on_failure and the rest.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	return conf.Unmarshal(cfg)
 }
 
 func createDefaultConfig() *Config {

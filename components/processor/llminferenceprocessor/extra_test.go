@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/metadata"
@@ -27,7 +27,7 @@ func TestExtraMappingsFromConfig(t *testing.T) {
 	require.NoError(t, err)
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	require.Len(t, cfg.ExtraMappings, 1)
 	assert.Equal(t, "trtllm", cfg.ExtraMappings[0].Backend)
 	assert.True(t, cfg.GPU.KeepUnassignedGPUs)
