@@ -18,8 +18,8 @@ import (
 )
 
 // rig is one durability scenario: simulated pods scraped every second by the collector, which
-// ships through llminference_remote_write with its queue on file_storage, via a fault-injecting
-// proxy, into a real Prometheus. Ground truth is what the simulators served.
+// ships through llminference_remote_write and its queue on disk, via a fault-injecting proxy,
+// into a real Prometheus. Ground truth is what the simulators served.
 type rig struct {
 	t        *testing.T
 	bin      string
@@ -77,16 +77,9 @@ exporters:
   llminference_remote_write:
     endpoint: %s
     timeout: 5s
-    sending_queue:
-      storage: file_storage/queue
-      num_consumers: 1
-      queue_size: 100000
-      batch: {flush_timeout: 200ms, min_size: 1, max_size: 20000}
+    queue: {directory: %q, max_size_mib: 512, max_batch_scrapes: 200}
     retry_on_failure: {enabled: true, initial_interval: 200ms, max_interval: 2s, max_elapsed_time: 0s}
-extensions:
-  file_storage/queue: {directory: %q, create_directory: true, timeout: 10s}
 service:
-  extensions: [file_storage/queue]
   telemetry: {metrics: {level: none}}
   pipelines:
     metrics: {receivers: [llminference], processors: [llminference], exporters: [llminference_remote_write]}

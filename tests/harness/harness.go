@@ -238,6 +238,30 @@ func (p *Prometheus) Query(ctx context.Context, q string) ([]Sample, error) {
 
 // QueryAt runs an instant PromQL query at time at (now when zero).
 func (p *Prometheus) QueryAt(ctx context.Context, q string, at time.Time) ([]Sample, error) {
+	res, err := p.query(ctx, q, at)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sample, 0, len(res))
+	for _, r := range res {
+		pt, err := parsePoint(q, r.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Sample{Labels: r.Metric, Value: pt.Value, Time: pt.Time})
+	}
+	return out, nil
+}
+
+// queryResult is one element of the "result" of Prometheus' query API: Value for a vector,
+// Values for a matrix.
+type queryResult struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+	Values [][2]any          `json:"values"`
+}
+
+func (p *Prometheus) query(ctx context.Context, q string, at time.Time) ([]queryResult, error) {
 	v := url.Values{"query": {q}}
 	if !at.IsZero() {
 		v.Set("time", strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64))
@@ -256,11 +280,7 @@ func (p *Prometheus) QueryAt(ctx context.Context, q string, at time.Time) ([]Sam
 		Status string `json:"status"`
 		Error  string `json:"error"`
 		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
+			Result []queryResult `json:"result"`
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
@@ -269,17 +289,18 @@ func (p *Prometheus) QueryAt(ctx context.Context, q string, at time.Time) ([]Sam
 	if body.Status != "success" {
 		return nil, fmt.Errorf("query %q: %s", q, body.Error)
 	}
-	out := make([]Sample, 0, len(body.Data.Result))
-	for _, r := range body.Data.Result {
-		ts, _ := r.Value[0].(float64)
-		s, _ := r.Value[1].(string)
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %q: value %q: %w", q, s, err)
-		}
-		out = append(out, Sample{Labels: r.Metric, Value: v, Time: ts})
+	return body.Data.Result, nil
+}
+
+// parsePoint decodes a [time, "value"] pair of the query API.
+func parsePoint(q string, pv [2]any) (Point, error) {
+	ts, _ := pv[0].(float64)
+	s, _ := pv[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return Point{}, fmt.Errorf("query %q: value %q: %w", q, s, err)
 	}
-	return out, nil
+	return Point{Time: ts, Value: v}, nil
 }
 
 // Series is one series of a range-vector query: its raw samples.
@@ -296,44 +317,19 @@ type Point struct {
 
 // QueryRaw evaluates a range selector (e.g. `up[1m]`) at time at and returns the raw samples.
 func (p *Prometheus) QueryRaw(ctx context.Context, selector string, at time.Time) ([]Series, error) {
-	v := url.Values{"query": {selector}, "time": {strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/api/v1/query", bytes.NewBufferString(v.Encode()))
+	res, err := p.query(ctx, selector, at)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Values [][2]any          `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, err
-	}
-	if body.Status != "success" {
-		return nil, fmt.Errorf("query %q: %s", selector, body.Error)
-	}
-	out := make([]Series, 0, len(body.Data.Result))
-	for _, r := range body.Data.Result {
+	out := make([]Series, 0, len(res))
+	for _, r := range res {
 		s := Series{Labels: r.Metric}
 		for _, pv := range r.Values {
-			ts, _ := pv[0].(float64)
-			str, _ := pv[1].(string)
-			val, err := strconv.ParseFloat(str, 64)
+			pt, err := parsePoint(selector, pv)
 			if err != nil {
-				return nil, fmt.Errorf("query %q: value %q: %w", selector, str, err)
+				return nil, err
 			}
-			s.Samples = append(s.Samples, Point{ts, val})
+			s.Samples = append(s.Samples, pt)
 		}
 		out = append(out, s)
 	}

@@ -7,30 +7,40 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
 // Config is the exporter's configuration.
 type Config struct {
 	// ClientConfig: endpoint, headers, auth (e.g. basicauth extension), TLS, timeout.
 	confighttp.ClientConfig `mapstructure:",squash"`
-	// QueueConfig is exporterhelper's queue; with `storage` set to a storage extension (e.g.
-	// file_storage) it is persistent: the backlog lives on disk across outages and restarts.
-	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	// BackOffConfig retries 429 and 5xx answers and network errors; max_elapsed_time 0 = forever.
+	// Queue is the on-disk FIFO every scrape goes through (see internal/diskqueue).
+	Queue QueueConfig `mapstructure:"queue"`
+	// BackOffConfig paces retries of network errors, 429 and 5xx; max_elapsed_time 0 = forever.
 	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	// ResourceLabels are resource attributes exported as labels on every series of the resource.
 	ResourceLabels []string `mapstructure:"resource_labels"`
 	// ExternalLabels are added to every series (e.g. cluster).
 	ExternalLabels map[string]string `mapstructure:"external_labels"`
-	// MaxBatchSizeBytes splits a push into write requests of at most this many (uncompressed) bytes.
+	// MaxBatchSizeBytes splits a send into write requests of at most this many (uncompressed) bytes.
 	MaxBatchSizeBytes int `mapstructure:"max_batch_size_bytes"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// QueueConfig configures the on-disk queue.
+type QueueConfig struct {
+	// Directory holds the queue; it must outlive the process (a volume in Kubernetes).
+	Directory string `mapstructure:"directory"`
+	// MaxSizeMiB caps the backlog on disk; beyond it new scrapes are refused (and counted as
+	// refused by the receiver's pipeline) until the backend catches up.
+	MaxSizeMiB int64 `mapstructure:"max_size_mib"`
+	// FSync makes every append and commit durable against power loss too (slower).
+	FSync bool `mapstructure:"fsync"`
+	// MaxBatchScrapes is how many queued scrapes one send combines at most.
+	MaxBatchScrapes int `mapstructure:"max_batch_scrapes"`
 }
 
 // Unmarshal decodes the whole configuration. Without it, the Unmarshal of the embedded
@@ -43,17 +53,13 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 func createDefaultConfig() *Config {
 	client := confighttp.NewDefaultClientConfig()
 	client.Timeout = 30 * time.Second
-	queue := exporterhelper.NewDefaultQueueConfig()
-	// One consumer: remote write needs the samples of a series in time order, and the queue is
-	// FIFO. Throughput comes from batching queued scrapes into larger requests.
-	queue.NumConsumers = 1
-	queue.QueueSize = 10000
 	retry := configretry.NewDefaultBackOffConfig()
+	retry.InitialInterval = time.Second
 	retry.MaxInterval = 30 * time.Second
-	retry.MaxElapsedTime = 0 // an outage is waited out; the persistent queue holds the backlog
+	retry.MaxElapsedTime = 0 // an outage is waited out; the queue on disk holds the backlog
 	return &Config{
 		ClientConfig:      client,
-		QueueConfig:       configoptional.Some(queue),
+		Queue:             QueueConfig{MaxSizeMiB: 1024, MaxBatchScrapes: 200},
 		BackOffConfig:     retry,
 		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend"},
 		MaxBatchSizeBytes: 3 << 20,
@@ -66,8 +72,17 @@ func (cfg *Config) Validate() error {
 	if u, err := url.Parse(cfg.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("endpoint: must be an absolute http(s) URL of the remote-write API, got %q", cfg.Endpoint))
 	}
-	if q := cfg.QueueConfig.Get(); cfg.QueueConfig.HasValue() && q.NumConsumers != 1 {
-		errs = append(errs, fmt.Errorf("sending_queue.num_consumers: must be 1 (got %d): concurrent requests reorder a series' samples and the backend rejects them", q.NumConsumers))
+	if cfg.Queue.Directory == "" {
+		errs = append(errs, errors.New("queue.directory: must be set: every scrape is queued on disk before it is sent"))
+	}
+	if cfg.Queue.MaxSizeMiB <= 0 {
+		errs = append(errs, fmt.Errorf("queue.max_size_mib: must be positive, got %d", cfg.Queue.MaxSizeMiB))
+	}
+	if cfg.Queue.MaxBatchScrapes <= 0 {
+		errs = append(errs, fmt.Errorf("queue.max_batch_scrapes: must be positive, got %d", cfg.Queue.MaxBatchScrapes))
+	}
+	if cfg.BackOffConfig.Enabled && (cfg.BackOffConfig.InitialInterval <= 0 || cfg.BackOffConfig.MaxInterval < cfg.BackOffConfig.InitialInterval) {
+		errs = append(errs, errors.New("retry_on_failure: initial_interval must be positive and at most max_interval"))
 	}
 	if cfg.MaxBatchSizeBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_batch_size_bytes: must be at least 1024, got %d", cfg.MaxBatchSizeBytes))

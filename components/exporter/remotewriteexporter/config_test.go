@@ -15,7 +15,7 @@ import (
 )
 
 // TestLoadConfig decodes every section: a regression test for the embedded HTTP client config
-// swallowing the others (the queue then silently stayed in memory).
+// swallowing the others (the queue and retry settings were then silently ignored).
 func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
@@ -28,11 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "https://prometheus.example.com/api/v1/write", cfg.Endpoint)
 	assert.Equal(t, 12*time.Second, cfg.Timeout)
 	assert.Equal(t, "tenant-a", headerValue(cfg, "X-Scope-OrgID"))
-	q := cfg.QueueConfig.Get()
-	require.NotNil(t, q.StorageID, "sending_queue.storage decoded")
-	assert.Equal(t, component.MustNewIDWithName("file_storage", "queue"), *q.StorageID)
-	assert.EqualValues(t, 5000, q.QueueSize)
-	assert.Equal(t, 2*time.Second, q.Batch.Get().FlushTimeout)
+	assert.Equal(t, QueueConfig{Directory: "/var/lib/otelcol-llminference/queue", MaxSizeMiB: 512, FSync: true, MaxBatchScrapes: 50}, cfg.Queue)
 	assert.Equal(t, 20*time.Second, cfg.BackOffConfig.MaxInterval)
 	assert.Equal(t, []string{"namespace", "pod"}, cfg.ResourceLabels)
 	assert.Equal(t, map[string]string{"cluster": "prod"}, cfg.ExternalLabels)

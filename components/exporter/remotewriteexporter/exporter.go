@@ -1,6 +1,10 @@
-// Package remotewriteexporter ships metrics over Prometheus remote write (1.0) through
-// exporterhelper's queue, which is persistent when given a storage extension: a backend outage,
-// throttling or a collector restart delays data but does not lose it.
+// Package remotewriteexporter ships metrics over Prometheus remote write (1.0) through a strictly
+// ordered, at-least-once queue on disk: a backend outage, throttling or a collector crash delays
+// data but does not lose it, and never reorders it (a backend refuses a series' older samples).
+//
+// Every scrape is appended to the queue before ConsumeMetrics returns. One sender reads the queue
+// from its committed head, sends, and commits only after the backend accepted (or refused for
+// good) what it sent; after a crash the uncommitted head is sent again, first.
 //
 // The OTLP -> remote-write conversion is contrib's pkg/translator/prometheusremotewrite, called
 // once per resource so that the resource's identity labels are passed as external labels instead
@@ -25,9 +29,10 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/remotewriteexporter/internal/diskqueue"
 )
 
 type remoteWriteExporter struct {
@@ -35,6 +40,10 @@ type remoteWriteExporter struct {
 	set    exporter.Settings
 	logger *zap.Logger
 	client *http.Client
+	queue  *diskqueue.Queue
+
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 func newExporter(cfg *Config, set exporter.Settings) *remoteWriteExporter {
@@ -47,10 +56,124 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 		return err
 	}
 	e.client = client
-	if q := e.cfg.QueueConfig.Get(); e.cfg.QueueConfig.HasValue() && q.StorageID == nil {
-		e.logger.Warn("sending_queue has no storage: the backlog is kept in memory and lost on restart; set sending_queue.storage to a file_storage extension")
+	e.queue, err = diskqueue.Open(e.cfg.Queue.Directory, diskqueue.Options{
+		MaxBytes: e.cfg.Queue.MaxSizeMiB << 20,
+		Sync:     e.cfg.Queue.FSync,
+	})
+	if err != nil {
+		return fmt.Errorf("queue.directory %q: %w", e.cfg.Queue.Directory, err)
+	}
+	if n := e.queue.Size(); n > 0 {
+		e.logger.Info("Resuming the remote-write backlog left on disk", zap.Int64("bytes", n))
+	}
+	var sendCtx context.Context
+	sendCtx, e.cancel = context.WithCancel(context.Background())
+	e.done = make(chan struct{})
+	go e.sendLoop(sendCtx)
+	return nil
+}
+
+// shutdown stops sending; what is not yet delivered stays on disk for the next start.
+func (e *remoteWriteExporter) shutdown(context.Context) error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.cancel()
+	<-e.done
+	return e.queue.Close()
+}
+
+var (
+	marshaler   = &pmetric.ProtoMarshaler{}
+	unmarshaler = &pmetric.ProtoUnmarshaler{}
+)
+
+// enqueue appends a scrape to the disk queue; it is durable (against a process crash) on return.
+func (e *remoteWriteExporter) enqueue(_ context.Context, md pmetric.Metrics) error {
+	b, err := marshaler.MarshalMetrics(md)
+	if err != nil {
+		return consumererror.NewPermanent(err)
+	}
+	if err := e.queue.Push(b); err != nil {
+		if errors.Is(err, diskqueue.ErrFull) {
+			return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
+		}
+		return err
 	}
 	return nil
+}
+
+// sendLoop delivers the queue in order: the head batch is retried until the backend accepts it
+// (or max_elapsed_time, when set, gives up on it), then committed.
+func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
+	defer close(e.done)
+	bo := newBackoff(e.cfg.BackOffConfig)
+	var failingSince time.Time
+	lastErr := ""
+	for {
+		recs, next, err := e.queue.Peek(e.cfg.Queue.MaxBatchScrapes, int64(4*e.cfg.MaxBatchSizeBytes))
+		if err != nil {
+			e.logger.Error("Reading the remote-write queue failed", zap.Error(err))
+		}
+		if len(recs) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.queue.Notify():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		md := pmetric.NewMetrics()
+		for _, r := range recs {
+			m, err := unmarshaler.UnmarshalMetrics(r)
+			if err != nil {
+				e.logger.Error("Dropping an unreadable record of the remote-write queue", zap.Error(err))
+				continue
+			}
+			m.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		}
+		err = e.push(ctx, md)
+		if err == nil || (e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime) {
+			if err != nil {
+				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)), zap.Error(err))
+			} else if lastErr != "" {
+				e.logger.Info("Remote write recovered", zap.Duration("after", time.Since(failingSince)), zap.Int64("backlog_bytes", e.queue.Size()))
+			}
+			if err := e.queue.Commit(next); err != nil {
+				e.logger.Error("Committing the remote-write queue failed", zap.Error(err))
+			}
+			bo.reset()
+			failingSince, lastErr = time.Time{}, ""
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		}
+		delay := bo.next()
+		var ra *retryAfterError
+		if errors.As(err, &ra) && ra.delay > delay {
+			delay = ra.delay
+		}
+		if !e.cfg.BackOffConfig.Enabled {
+			delay = e.cfg.BackOffConfig.InitialInterval
+		}
+		fields := []zap.Field{zap.Error(err), zap.Duration("retry_in", delay), zap.Int64("backlog_bytes", e.queue.Size())}
+		if err.Error() != lastErr {
+			e.logger.Warn("Remote write failed; the backlog waits on disk", fields...)
+		} else {
+			e.logger.Debug("Remote write failed; the backlog waits on disk", fields...)
+		}
+		lastErr = err.Error()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 }
 
 // push converts md and writes it. A network error, 429 or 5xx is returned as retryable (the
@@ -141,6 +264,15 @@ func (e *remoteWriteExporter) convert(md pmetric.Metrics) ([]prompb.TimeSeries, 
 	return out, errs
 }
 
+// retryAfterError is a retryable answer that said when to come back.
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (r *retryAfterError) Error() string { return fmt.Sprintf("%v (retry after %s)", r.err, r.delay) }
+func (r *retryAfterError) Unwrap() error { return r.err }
+
 // rejectedError is a request the backend refused for good (4xx other than 429).
 type rejectedError struct {
 	status int
@@ -177,7 +309,7 @@ func (e *remoteWriteExporter) send(ctx context.Context, req *prompb.WriteRequest
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5:
 		err := fmt.Errorf("remote write: HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(body))
 		if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
-			return exporterhelper.NewThrottleRetry(err, d)
+			return &retryAfterError{err: err, delay: d}
 		}
 		return err
 	}

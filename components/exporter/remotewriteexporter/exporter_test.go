@@ -96,6 +96,7 @@ func newTestExporter(t *testing.T, rcv *receiver, logger *zap.Logger, mutate fun
 	t.Cleanup(srv.Close)
 	cfg := createDefaultConfig()
 	cfg.Endpoint = srv.URL + "/api/v1/write"
+	cfg.Queue.Directory = t.TempDir()
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -104,6 +105,7 @@ func newTestExporter(t *testing.T, rcv *receiver, logger *zap.Logger, mutate fun
 	set.Logger = logger
 	e := newExporter(cfg, set)
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, e.shutdown(context.Background())) })
 	return e
 }
 
@@ -183,7 +185,9 @@ func TestRetryableAnswersKeepTheData(t *testing.T) {
 			require.Error(t, err)
 			assert.False(t, consumererror.IsPermanent(err), "retryable")
 			if code == http.StatusTooManyRequests {
-				assert.Contains(t, err.Error(), "Throttle", "Retry-After honoured")
+				var ra *retryAfterError
+				require.ErrorAs(t, err, &ra, "Retry-After honoured")
+				assert.Equal(t, 7*time.Second, ra.delay)
 			}
 			// The queue retries with the same md: it must still hold everything.
 			require.NoError(t, e.push(context.Background(), md))
@@ -194,10 +198,7 @@ func TestRetryableAnswersKeepTheData(t *testing.T) {
 }
 
 func TestNetworkErrorIsRetryable(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Endpoint = "http://127.0.0.1:1/api/v1/write"
-	e := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	e := newTestExporter(t, &receiver{}, zap.NewNop(), func(c *Config) { c.Endpoint = "http://127.0.0.1:1/api/v1/write" })
 	err := e.push(context.Background(), scrape("p", t0))
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err))
@@ -244,17 +245,29 @@ func TestBatchedScrapesStayInOrder(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := createDefaultConfig()
-	assert.ErrorContains(t, cfg.Validate(), "endpoint: must be an absolute http(s) URL")
-	cfg.Endpoint = "http://prom:9090/api/v1/write"
-	assert.NoError(t, cfg.Validate())
-	cfg.QueueConfig.Get().NumConsumers = 4
-	assert.ErrorContains(t, cfg.Validate(), "sending_queue.num_consumers: must be 1")
-	cfg = createDefaultConfig()
-	cfg.Endpoint = "http://prom:9090/api/v1/write"
-	cfg.MaxBatchSizeBytes = 10
-	assert.ErrorContains(t, cfg.Validate(), "max_batch_size_bytes")
-	d := createDefaultConfig()
-	assert.Equal(t, 1, d.QueueConfig.Get().NumConsumers)
-	assert.Zero(t, d.BackOffConfig.MaxElapsedTime, "outages are waited out")
+	valid := func() *Config {
+		cfg := createDefaultConfig()
+		cfg.Endpoint = "http://prom:9090/api/v1/write"
+		cfg.Queue.Directory = "/var/lib/q"
+		return cfg
+	}
+	assert.NoError(t, valid().Validate())
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"no endpoint", func(c *Config) { c.Endpoint = "" }, "endpoint: must be an absolute http(s) URL"},
+		{"no queue directory", func(c *Config) { c.Queue.Directory = "" }, "queue.directory: must be set"},
+		{"queue size", func(c *Config) { c.Queue.MaxSizeMiB = 0 }, "queue.max_size_mib: must be positive"},
+		{"batch", func(c *Config) { c.Queue.MaxBatchScrapes = 0 }, "queue.max_batch_scrapes: must be positive"},
+		{"request size", func(c *Config) { c.MaxBatchSizeBytes = 10 }, "max_batch_size_bytes"},
+		{"retry", func(c *Config) { c.BackOffConfig.MaxInterval = time.Millisecond }, "retry_on_failure"},
+	}
+	for _, tt := range tests {
+		cfg := valid()
+		tt.mutate(cfg)
+		assert.ErrorContains(t, cfg.Validate(), tt.want, tt.name)
+	}
+	assert.Zero(t, createDefaultConfig().BackOffConfig.MaxElapsedTime, "outages are waited out")
 }

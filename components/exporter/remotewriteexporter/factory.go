@@ -23,12 +23,11 @@ func NewFactory() exporter.Factory {
 func createMetricsExporter(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Metrics, error) {
 	cfg := c.(*Config)
 	e := newExporter(cfg, set)
-	return exporterhelper.NewMetrics(ctx, set, cfg, e.push,
+	// exporterhelper only reports telemetry here: queueing and retries are the exporter's own,
+	// because remote write needs a strictly ordered, at-least-once queue (see diskqueue).
+	return exporterhelper.NewMetrics(ctx, set, cfg, e.enqueue,
 		exporterhelper.WithStart(e.start),
-		exporterhelper.WithQueue(cfg.QueueConfig),
-		exporterhelper.WithRetry(cfg.BackOffConfig),
-		// The HTTP client's timeout bounds each request; exporterhelper's would cut a long push.
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
-		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 	)
 }

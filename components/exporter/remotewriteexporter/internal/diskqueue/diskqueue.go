@@ -1,0 +1,360 @@
+// Package diskqueue is a strictly FIFO, at-least-once queue of byte records on disk.
+//
+// Remote write needs both properties: a backend refuses samples older than what it already holds
+// for a series, so records must leave in the order they came in, also across a crash; and a record
+// may be forgotten only after the backend accepted it. Records are appended to segment files;
+// a cursor file, replaced atomically, says how far the consumer has committed. After a crash the
+// consumer resumes at the cursor: the uncommitted head is delivered again, first, in order.
+//
+// Layout of a segment: records of [4-byte big-endian length][4-byte CRC-32C of payload][payload].
+// A torn or corrupt tail (a crash in the middle of an append) is cut off when the queue opens.
+package diskqueue
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrFull is returned by Push when the queue holds its maximum size.
+var ErrFull = errors.New("disk queue full")
+
+const (
+	headerSize = 8
+	segSuffix  = ".seg"
+	cursorFile = "cursor"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Position is a place in the queue: a segment and an offset in it.
+type Position struct {
+	Segment uint64
+	Offset  int64
+}
+
+// Queue is safe for one producer side (Push, from many goroutines) and one consumer (Peek/Commit).
+type Queue struct {
+	dir         string
+	maxBytes    int64
+	segmentSize int64
+	sync        bool
+
+	mu       sync.Mutex
+	segments []uint64 // ids in order; the last is being written
+	sizes    map[uint64]int64
+	w        *os.File
+	cursor   Position
+	notify   chan struct{}
+	closed   bool
+}
+
+// Options of a queue.
+type Options struct {
+	// MaxBytes caps the queue's size on disk; Push fails with ErrFull above it.
+	MaxBytes int64
+	// SegmentBytes is the size after which a new segment file starts (default 16 MiB).
+	SegmentBytes int64
+	// Sync makes every Push and Commit fsync (survives power loss, not only process crashes).
+	Sync bool
+}
+
+// Open opens (or creates) the queue in dir.
+func Open(dir string, opts Options) (*Queue, error) {
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = 16 << 20
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
+		sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if id, ok := strings.CutSuffix(e.Name(), segSuffix); ok {
+			n, err := strconv.ParseUint(id, 10, 64)
+			if err != nil {
+				continue
+			}
+			q.segments = append(q.segments, n)
+		}
+	}
+	sort.Slice(q.segments, func(i, j int) bool { return q.segments[i] < q.segments[j] })
+	if err := q.readCursor(); err != nil {
+		return nil, err
+	}
+	for _, id := range q.segments {
+		size, err := q.validLength(id)
+		if err != nil {
+			return nil, err
+		}
+		q.sizes[id] = size
+	}
+	// Segments wholly before the cursor were consumed (a crash after Commit, before deletion).
+	for len(q.segments) > 0 && q.segments[0] < q.cursor.Segment {
+		_ = os.Remove(q.segPath(q.segments[0]))
+		delete(q.sizes, q.segments[0])
+		q.segments = q.segments[1:]
+	}
+	if len(q.segments) == 0 {
+		q.segments = []uint64{q.cursor.Segment}
+		q.sizes[q.cursor.Segment] = 0
+	} else if q.cursor.Segment < q.segments[0] {
+		q.cursor = Position{Segment: q.segments[0]}
+	}
+	last := q.segments[len(q.segments)-1]
+	f, err := os.OpenFile(q.segPath(last), os.O_CREATE|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	// Cut a torn tail so that appends continue a valid record stream.
+	if err := f.Truncate(q.sizes[last]); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(q.sizes[last], io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	q.w = f
+	return q, nil
+}
+
+func (q *Queue) segPath(id uint64) string {
+	return filepath.Join(q.dir, fmt.Sprintf("%020d%s", id, segSuffix))
+}
+
+// validLength scans a segment and returns the length of its valid record prefix.
+func (q *Queue) validLength(id uint64) (int64, error) {
+	f, err := os.Open(q.segPath(id))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var off int64
+	for {
+		_, n, err := readRecord(r)
+		if err != nil {
+			return off, nil // EOF, torn or corrupt record: the valid prefix ends here
+		}
+		off += n
+	}
+}
+
+func readRecord(r io.Reader) ([]byte, int64, error) {
+	var hdr [headerSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, 0, err
+	}
+	size := binary.BigEndian.Uint32(hdr[:4])
+	if size > 1<<30 {
+		return nil, 0, errors.New("record too large: corrupt segment")
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, 0, err
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(hdr[4:]) {
+		return nil, 0, errors.New("checksum mismatch: corrupt segment")
+	}
+	return payload, int64(headerSize) + int64(size), nil
+}
+
+func (q *Queue) readCursor() error {
+	b, err := os.ReadFile(filepath.Join(q.dir, cursorFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if len(q.segments) > 0 {
+			q.cursor = Position{Segment: q.segments[0]}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Sscanf(string(b), "%d %d", &q.cursor.Segment, &q.cursor.Offset); err != nil {
+		return fmt.Errorf("disk queue cursor %q: %w", b, err)
+	}
+	return nil
+}
+
+// Size is the bytes on disk not yet committed.
+func (q *Queue) Size() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.pendingLocked()
+}
+
+func (q *Queue) pendingLocked() int64 {
+	var n int64
+	for _, id := range q.segments {
+		n += q.sizes[id]
+	}
+	return n - q.cursor.Offset
+}
+
+// Push appends a record. It fails with ErrFull when the queue is at its size limit.
+func (q *Queue) Push(payload []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return errors.New("disk queue closed")
+	}
+	rec := int64(headerSize + len(payload))
+	if q.maxBytes > 0 && q.pendingLocked()+rec > q.maxBytes {
+		return ErrFull
+	}
+	last := q.segments[len(q.segments)-1]
+	if q.sizes[last] > 0 && q.sizes[last]+rec > q.segmentSize {
+		if err := q.rollLocked(); err != nil {
+			return err
+		}
+		last = q.segments[len(q.segments)-1]
+	}
+	buf := make([]byte, headerSize+len(payload))
+	binary.BigEndian.PutUint32(buf[:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(buf[4:8], crc32.Checksum(payload, castagnoli))
+	copy(buf[headerSize:], payload)
+	if _, err := q.w.Write(buf); err != nil {
+		// Leave no partial record behind for the next append.
+		_ = q.w.Truncate(q.sizes[last])
+		_, _ = q.w.Seek(q.sizes[last], io.SeekStart)
+		return err
+	}
+	if q.sync {
+		if err := q.w.Sync(); err != nil {
+			return err
+		}
+	}
+	q.sizes[last] += rec
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (q *Queue) rollLocked() error {
+	if err := q.w.Close(); err != nil {
+		return err
+	}
+	id := q.segments[len(q.segments)-1] + 1
+	f, err := os.OpenFile(q.segPath(id), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	q.w = f
+	q.segments = append(q.segments, id)
+	q.sizes[id] = 0
+	return nil
+}
+
+// Notify signals (without blocking the producer) that records were pushed.
+func (q *Queue) Notify() <-chan struct{} { return q.notify }
+
+// Peek returns up to maxRecords records and at most maxBytes of payload (but always the first
+// record) from the committed position on, and the position after them. Nothing is removed.
+func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error) {
+	q.mu.Lock()
+	segments := append([]uint64(nil), q.segments...)
+	sizes := make(map[uint64]int64, len(q.sizes))
+	for k, v := range q.sizes {
+		sizes[k] = v
+	}
+	pos := q.cursor
+	q.mu.Unlock()
+
+	var out [][]byte
+	var total int64
+	for _, id := range segments {
+		if id < pos.Segment {
+			continue
+		}
+		if id > pos.Segment {
+			pos = Position{Segment: id}
+		}
+		if pos.Offset >= sizes[id] {
+			continue
+		}
+		f, err := os.Open(q.segPath(id))
+		if err != nil {
+			return nil, pos, err
+		}
+		if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
+			f.Close()
+			return nil, pos, err
+		}
+		r := bufio.NewReader(io.LimitReader(f, sizes[id]-pos.Offset))
+		for len(out) < maxRecords {
+			rec, n, err := readRecord(r)
+			if err != nil || (len(out) > 0 && total+int64(len(rec)) > maxBytes) {
+				break // the budget is exceeded only by a single first record
+			}
+			out = append(out, rec)
+			total += int64(len(rec))
+			pos.Offset += n
+		}
+		f.Close()
+		if len(out) >= maxRecords || (len(out) > 0 && pos.Offset < sizes[id]) {
+			break // full, or stopped inside this segment by the byte budget
+		}
+	}
+	return out, pos, nil
+}
+
+// Commit records that everything before pos was delivered; fully consumed segments are deleted.
+func (q *Queue) Commit(pos Position) error {
+	tmp := filepath.Join(q.dir, cursorFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%d %d", pos.Segment, pos.Offset); err != nil {
+		f.Close()
+		return err
+	}
+	if q.sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(q.dir, cursorFile)); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.cursor = pos
+	for len(q.segments) > 1 && q.segments[0] < pos.Segment {
+		_ = os.Remove(q.segPath(q.segments[0]))
+		delete(q.sizes, q.segments[0])
+		q.segments = q.segments[1:]
+	}
+	return nil
+}
+
+// Close closes the write segment; the queue's content stays on disk for the next Open.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return nil
+	}
+	q.closed = true
+	return q.w.Close()
+}
