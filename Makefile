@@ -34,8 +34,8 @@ test-unit:
 	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/...
 
 test-e2e:
-	@command -v prometheus >/dev/null || { echo "prometheus not installed: apt-get install -y prometheus"; exit 1; }
-	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "prometheus/promtool not installed: apt-get install -y prometheus"; exit 1; }
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
 FUZZTIME ?= 60s

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -41,8 +42,11 @@ func TestValueFidelity(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(fleet.Close)
 
+	rules, err := filepath.Abs(filepath.Join("..", "..", "configs", "rules", "llm-inference.rules.yaml"))
+	require.NoError(t, err)
 	var scrape strings.Builder
-	scrape.WriteString("global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n  - job_name: direct\n    static_configs:\n")
+	fmt.Fprintf(&scrape, "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [%q]\n", rules)
+	scrape.WriteString("scrape_configs:\n  - job_name: direct\n    static_configs:\n")
 	for _, ep := range fleet.Endpoints {
 		if ep.Spec.Engine != llmsim.EngineDCGM {
 			fmt.Fprintf(&scrape, "      - {targets: [%q], labels: {sim_pod: %q}}\n", strings.TrimSuffix(strings.TrimPrefix(ep.URL, "http://"), "/metrics"), ep.Spec.Name)
@@ -103,6 +107,39 @@ func TestValueFidelity(t *testing.T) {
 	info, err := prom.Query(ctx, `llm_inference_pod_gpu_info`)
 	require.NoError(t, err)
 	assert.Len(t, info, 3, "one GPU per pod")
+
+	// The recording rules of configs/rules produce finite series for both engines' models.
+	for _, record := range recordedNames(t, rules) {
+		for _, model := range []string{"Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct"} {
+			q := fmt.Sprintf(`%s{model_name=%q}`, record, model)
+			assert.Eventuallyf(t, func() bool {
+				res, err := prom.Query(ctx, q)
+				if err != nil || len(res) == 0 {
+					return false
+				}
+				for _, s := range res {
+					if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+						return false
+					}
+				}
+				return true
+			}, 60*time.Second, time.Second, "recording rule %s has no finite series for %s", record, model)
+		}
+	}
+}
+
+// recordedNames lists the series the rules file records.
+func recordedNames(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "- record: "); ok {
+			out = append(out, name)
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
 }
 
 // exposedNames lists the families (sample names) a simulated endpoint exposes.
