@@ -9,7 +9,7 @@ GO         ?= go
 
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs manifests lint fmt clean
+.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs manifests dashboards lint fmt clean
 
 all: build
 
@@ -31,7 +31,7 @@ test: build test-unit test-e2e
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 -race ./components/...
-	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/...
+	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/... ./tests/dashboards/...
 
 test-e2e:
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "prometheus/promtool not installed: apt-get install -y prometheus"; exit 1; }
@@ -58,6 +58,10 @@ docs:
 ## manifests: regenerate configs/kubernetes/configmap.yaml from configs/collector/daemonset.yaml
 manifests:
 	$(GO) run configs/kubernetes/generate.go
+
+## dashboards: regenerate configs/dashboards/llm-inference.json from tests/dashboards
+dashboards:
+	$(GO) run ./tests/dashboards/cmd/gen > configs/dashboards/llm-inference.json
 
 fmt:
 	gofmt -w components tests

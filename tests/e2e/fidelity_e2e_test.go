@@ -3,11 +3,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,6 +110,8 @@ func TestValueFidelity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, info, 3, "one GPU per pod")
 
+	dashboardPanelsHaveData(t, ctx, prom, fleet)
+
 	// The recording rules of configs/rules produce finite series for both engines' models.
 	for _, record := range recordedNames(t, rules) {
 		for _, model := range []string{"Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct"} {
@@ -126,6 +130,60 @@ func TestValueFidelity(t *testing.T) {
 			}, 60*time.Second, time.Second, "recording rule %s has no finite series for %s", record, model)
 		}
 	}
+}
+
+// dashboardPanelsHaveData evaluates every panel query of configs/dashboards/llm-inference.json
+// with the variables set to each model in turn, and lists the panels empty for an engine.
+func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Prometheus, fleet *llmsim.Fleet) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "configs", "dashboards", "llm-inference.json"))
+	require.NoError(t, err)
+	var d struct {
+		Panels []struct {
+			Type, Title string
+			Targets     []struct{ Expr string } `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(b, &d))
+	engines := map[string]*llmsim.Endpoint{"vLLM": fleet.Endpoint("qwen3-chat-0"), "SGLang": fleet.Endpoint("llama-chat-0")}
+	var empty []string
+	panels := 0
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		panels++
+		for engine, ep := range engines {
+			// As Grafana does: a variable's value is regex-escaped, and the backslashes escaped again
+			// inside the PromQL string literal.
+			re := func(v string) string { return strings.ReplaceAll(regexp.QuoteMeta(v), `\`, `\\`) }
+			vars := strings.NewReplacer("$namespace", re(ep.Spec.Namespace), "$workload_name", re(ep.Spec.Workload),
+				"$model_name", re(ep.Spec.Model), "$__rate_interval", "30s")
+			for _, tg := range p.Targets {
+				q := vars.Replace(tg.Expr)
+				ok := assert.Eventually(t, func() bool {
+					res, err := prom.Query(ctx, q)
+					if err != nil {
+						t.Logf("%s: %v", p.Title, err)
+						return false
+					}
+					if len(res) == 0 {
+						return false
+					}
+					for _, s := range res {
+						if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+							return false
+						}
+					}
+					return true
+				}, 10*time.Second, time.Second)
+				if !ok {
+					empty = append(empty, fmt.Sprintf("%s [%s]: %s", p.Title, engine, q))
+				}
+			}
+		}
+	}
+	assert.Empty(t, empty, "dashboard panels without finite data for an engine")
+	t.Logf("dashboard: %d panels checked for vLLM and SGLang", panels)
 }
 
 // recordedNames lists the series the rules file records.

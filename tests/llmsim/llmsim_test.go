@@ -127,7 +127,7 @@ func TestEngineSchemas(t *testing.T) {
 			[]string{"vllm:kv_cache_usage_perc", "vllm:inter_token_latency_seconds", "vllm:prefix_cache_queries_total"},
 			map[string]string{"engine": "0", "model_name": "Qwen/Qwen3-8B"}},
 		{"llama-chat-0",
-			[]string{"sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage", "sglang:cache_hit_rate", "sglang:gen_throughput", "sglang:prompt_tokens_total", "sglang:generation_tokens_total", "sglang:cached_tokens_total", "sglang:num_requests_total", "sglang:time_to_first_token_seconds", "sglang:inter_token_latency_seconds", "sglang:e2e_request_latency_seconds", "sglang:queue_time_seconds"},
+			[]string{"sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage", "sglang:cache_hit_rate", "sglang:gen_throughput", "sglang:prompt_tokens_total", "sglang:generation_tokens_total", "sglang:cached_tokens_total", "sglang:num_requests_total", "sglang:time_to_first_token_seconds", "sglang:inter_token_latency_seconds", "sglang:e2e_request_latency_seconds", "sglang:queue_time_seconds", "sglang:prompt_tokens_histogram", "sglang:generation_tokens_histogram"},
 			[]string{"vllm:num_requests_running"},
 			map[string]string{"engine_type": "unified", "model_name": "meta-llama/Llama-3.1-8B-Instruct", "tp_rank": "0", "pp_rank": "0", "moe_ep_rank": "0"}},
 	}

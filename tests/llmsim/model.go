@@ -50,6 +50,7 @@ type stats struct {
 	promptLen, genLen, iterationTokens                      *histogram
 	// SGLang's own bucket layouts for the same observations.
 	sgTTFT, sgITL, sgE2E, sgQueue *histogram
+	sgPromptLen, sgGenLen         *histogram // only with --collect-tokens-histogram
 }
 
 func newStats(now time.Time) *stats {
@@ -71,6 +72,8 @@ func newStats(now time.Time) *stats {
 		sgITL:           newHistogram(sglangITLBuckets),
 		sgE2E:           newHistogram(sglangE2EBuckets),
 		sgQueue:         newHistogram(sglangQueueBuckets),
+		sgPromptLen:     newHistogram(sglangTokenBuckets),
+		sgGenLen:        newHistogram(sglangTokenBuckets),
 	}
 }
 
@@ -354,6 +357,8 @@ func (p *pod) finish(r *request, reason string, now time.Time) {
 	st.sgE2E.observe(e2e)
 	st.promptLen.observe(float64(r.prompt))
 	st.genLen.observe(float64(r.generated))
+	st.sgPromptLen.observe(float64(r.prompt))
+	st.sgGenLen.observe(float64(r.generated))
 	st.prefill.observe(r.firstToken.Sub(r.admitted).Seconds())
 	st.decode.observe(now.Sub(r.firstToken).Seconds())
 	st.inference.observe(now.Sub(r.admitted).Seconds())

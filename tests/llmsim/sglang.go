@@ -32,4 +32,7 @@ func renderSGLang(b *bytes.Buffer, p *pod, created bool) {
 	w.histogram("sglang:time_to_first_token_seconds", "Histogram of time to first token in seconds.", tok, st.sgTTFT, st.created)
 	w.histogram("sglang:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", tok, st.sgITL, st.created)
 	w.histogram("sglang:e2e_request_latency_seconds", "Histogram of End-to-end request latency in seconds", tok, st.sgE2E, st.created)
+	// As served with --collect-tokens-histogram (the simulated deployment enables it).
+	w.histogram("sglang:prompt_tokens_histogram", "Histogram of prompt token length.", tok, st.sgPromptLen, st.created)
+	w.histogram("sglang:generation_tokens_histogram", "Histogram of generation token length.", tok, st.sgGenLen, st.created)
 }

@@ -1,0 +1,79 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const path = "../../configs/dashboards/llm-inference.json"
+
+func TestDashboardUpToDate(t *testing.T) {
+	want, err := JSON()
+	require.NoError(t, err)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "configs/dashboards/llm-inference.json is stale: run `make dashboards`")
+}
+
+// TestDashboardShape: a Prometheus datasource variable; namespace -> workload -> model chained,
+// multi-select with All; three rows; every panel with a description, a unit and valid PromQL
+// that filters by the variables.
+func TestDashboardShape(t *testing.T) {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var d struct {
+		Templating struct {
+			List []struct {
+				Name, Type        string
+				Query             json.RawMessage
+				Definition        string
+				Multi, IncludeAll bool
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			Type, Title, Description string
+			FieldConfig              struct {
+				Defaults struct{ Unit string } `json:"defaults"`
+			} `json:"fieldConfig"`
+			Targets []struct{ Expr string } `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(b, &d))
+	vars := map[string]int{}
+	for i, v := range d.Templating.List {
+		vars[v.Name] = i
+	}
+	require.Contains(t, vars, "datasource")
+	assert.JSONEq(t, `"prometheus"`, string(d.Templating.List[vars["datasource"]].Query))
+	for _, name := range []string{"namespace", "workload_name", "model_name"} {
+		v := d.Templating.List[vars[name]]
+		assert.True(t, v.Multi && v.IncludeAll, name)
+		assert.Contains(t, v.Definition, "label_values(llm_inference_requests_running")
+	}
+	assert.Contains(t, d.Templating.List[vars["workload_name"]].Definition, `namespace=~"$namespace"`)
+	assert.Contains(t, d.Templating.List[vars["model_name"]].Definition, `workload_name=~"$workload_name"`)
+
+	rows := 0
+	p := parser.NewParser(parser.Options{})
+	for _, panel := range d.Panels {
+		if panel.Type == "row" {
+			rows++
+			continue
+		}
+		assert.NotEmpty(t, panel.Description, panel.Title)
+		assert.NotEmpty(t, panel.FieldConfig.Defaults.Unit, panel.Title)
+		require.NotEmpty(t, panel.Targets, panel.Title)
+		for _, tg := range panel.Targets {
+			assert.Contains(t, tg.Expr, Selector, "%s filters by the variables", panel.Title)
+			_, err := p.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$namespace", "x", "$workload_name", "x", "$model_name", "x").Replace(tg.Expr))
+			assert.NoError(t, err, "%s: %s", panel.Title, tg.Expr)
+		}
+	}
+	assert.Equal(t, 3, rows, "Model, Pod and GPU rows")
+}
