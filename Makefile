@@ -9,7 +9,7 @@ GO         ?= go
 
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs manifests dashboards lint fmt clean
+.PHONY: all build generate test test-unit test-e2e fuzz bench demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -34,7 +34,7 @@ test-unit:
 	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/... ./tests/dashboards/...
 
 test-e2e:
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "prometheus/promtool not installed: apt-get install -y prometheus"; exit 1; }
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null || { echo "needs prometheus, promtool and chromium: apt-get install -y prometheus chromium"; exit 1; }
 	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
@@ -62,6 +62,11 @@ manifests:
 ## dashboards: regenerate configs/dashboards/llm-inference.json from tests/dashboards
 dashboards:
 	$(GO) run ./tests/dashboards/cmd/gen > configs/dashboards/llm-inference.json
+
+## dashboard-snapshot: render the dashboard's panels from a running Prometheus (default: the demo's) into dashboard-snapshot.html
+PROMETHEUS_URL ?= http://127.0.0.1:19090
+dashboard-snapshot:
+	$(GO) run ./tests/dashboards/cmd/snapshot -prometheus $(PROMETHEUS_URL) -out dashboard-snapshot.html
 
 fmt:
 	gofmt -w components tests

@@ -112,7 +112,7 @@ var Rows = []Row{
 		{"Tokens per second by pod", "Generated tokens per second of each pod.", "short",
 			[]Query{{"sum by (pod) (" + rate("llm_inference_generation_tokens_total", "") + ")", "{{pod}}"}}},
 		{"Targets up", "1 when the collector's last scrape of the pod succeeded.", "short",
-			[]Query{{"max by (pod) (llm_inference_target_up" + sel("") + ")", "{{pod}}"}}},
+			[]Query{{"max by (pod) (llm_inference_target_up" + sel(`pod!=""`) + ")", "{{pod}}"}}},
 	}},
 	{Title: "GPU (per pod)", Panels: []Panel{
 		{"GPU utilisation", "Share of time a kernel ran on the pod's GPUs (dcgm-exporter).", "percent",

@@ -77,3 +77,8 @@ func TestDashboardShape(t *testing.T) {
 	}
 	assert.Equal(t, 3, rows, "Model, Pod and GPU rows")
 }
+
+func TestLegend(t *testing.T) {
+	assert.Equal(t, "p99 qwen-0", legend("p99 {{pod}}", map[string]string{"pod": "qwen-0"}))
+	assert.Equal(t, "running", legend("running {{ pod }}", nil), "a missing label renders empty")
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/dashboards"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
 )
@@ -111,6 +113,7 @@ func TestValueFidelity(t *testing.T) {
 	assert.Len(t, info, 3, "one GPU per pod")
 
 	dashboardPanelsHaveData(t, ctx, prom, fleet)
+	snapshotLoadsInBrowser(t, ctx, prom)
 
 	// The recording rules of configs/rules produce finite series for both engines' models.
 	for _, record := range recordedNames(t, rules) {
@@ -184,6 +187,50 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 	}
 	assert.Empty(t, empty, "dashboard panels without finite data for an engine")
 	t.Logf("dashboard: %d panels checked for vLLM and SGLang", panels)
+}
+
+// snapshotLoadsInBrowser renders the dashboard snapshot from this Prometheus and loads it in
+// Debian's headless Chromium: no console message, no external asset, every chart has data.
+func snapshotLoadsInBrowser(t *testing.T, ctx context.Context, prom *harness.Prometheus) {
+	html, err := dashboards.Snapshot(ctx, prom, dashboards.Vars{}, time.Now(), 2*time.Minute)
+	require.NoError(t, err)
+	for _, external := range []string{"src=", "href=", "http://", "https://", "@import"} {
+		assert.NotContains(t, string(html), external, "self-contained page")
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "snapshot.html")
+	require.NoError(t, os.WriteFile(page, html, 0o600))
+	browser, err := exec.LookPath("chromium")
+	require.NoError(t, err, "chromium not installed (Debian package chromium; .ci/run installs it)")
+	cctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+page)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "chromium: %s", stderr.String())
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		assert.NotContains(t, line, "CONSOLE", "console message on the page")
+	}
+	m := regexp.MustCompile(`<pre id="check">([^<]*)</pre>`).FindStringSubmatch(stdout.String())
+	require.NotNil(t, m, "the page's self-check ran")
+	var check struct {
+		Charts int      `json:"charts"`
+		Empty  []string `json:"empty"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(htmlUnescape(m[1])), &check))
+	panels := 0
+	for _, r := range dashboards.Rows {
+		panels += len(r.Panels)
+	}
+	assert.Equal(t, panels, check.Charts, "one chart per panel")
+	assert.Empty(t, check.Empty, "charts without data in the browser")
+	t.Logf("snapshot: %d charts rendered with data in headless Chromium (%d bytes)", check.Charts, len(html))
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(s)
 }
 
 // recordedNames lists the series the rules file records.

@@ -264,9 +264,28 @@ type queryResult struct {
 func (p *Prometheus) query(ctx context.Context, q string, at time.Time) ([]queryResult, error) {
 	v := url.Values{"query": {q}}
 	if !at.IsZero() {
-		v.Set("time", strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64))
+		v.Set("time", unixSeconds(at))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/api/v1/query", bytes.NewBufferString(v.Encode()))
+	return p.api(ctx, "/api/v1/query", v)
+}
+
+func unixSeconds(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixNano())/1e9, 'f', 3, 64)
+}
+
+// QueryRange evaluates q from start to end every step.
+func (p *Prometheus) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) ([]Series, error) {
+	res, err := p.api(ctx, "/api/v1/query_range", url.Values{"query": {q}, "start": {unixSeconds(start)}, "end": {unixSeconds(end)},
+		"step": {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)}})
+	if err != nil {
+		return nil, err
+	}
+	return toSeries(q, res)
+}
+
+func (p *Prometheus) api(ctx context.Context, path string, v url.Values) ([]queryResult, error) {
+	q := v.Get("query")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+path, bytes.NewBufferString(v.Encode()))
 	if err != nil {
 		return nil, err
 	}
@@ -321,11 +340,15 @@ func (p *Prometheus) QueryRaw(ctx context.Context, selector string, at time.Time
 	if err != nil {
 		return nil, err
 	}
+	return toSeries(selector, res)
+}
+
+func toSeries(q string, res []queryResult) ([]Series, error) {
 	out := make([]Series, 0, len(res))
 	for _, r := range res {
 		s := Series{Labels: r.Metric}
 		for _, pv := range r.Values {
-			pt, err := parsePoint(selector, pv)
+			pt, err := parsePoint(q, pv)
 			if err != nil {
 				return nil, err
 			}
