@@ -212,7 +212,10 @@ func TestDiscoveryLifecycle(t *testing.T) {
 			require.Eventually(t, func() bool { return staleMarkers(sink, s.pod, "vllm:prompt_tokens_total") == 0 && hasTarget(r, s.pod) }, waitFor, tick)
 			require.Eventually(t, func() bool { v, _ := selfMetric(sink, s.pod, metricUp); return len(v) > 0 }, waitFor, tick)
 			s.change()
-			require.Eventually(t, func() bool { return !hasTarget(r, s.pod) }, waitFor, tick)
+			// The target leaves the map before its stale markers are emitted: wait for both.
+			require.Eventually(t, func() bool {
+				return !hasTarget(r, s.pod) && staleMarkers(sink, s.pod, "vllm:prompt_tokens_total") > 0
+			}, waitFor, tick)
 			assert.Equal(t, 1, staleMarkers(sink, s.pod, "vllm:prompt_tokens_total"), "one stale marker per series")
 			assert.Equal(t, 1, staleMarkers(sink, s.pod, "vllm:num_requests_running"))
 			_, stale := selfMetric(sink, s.pod, metricUp)
@@ -225,7 +228,9 @@ func TestDiscoveryLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { v, _ := selfMetric(sink, "qwen-1", metricUp); return len(v) > 0 }, waitFor, tick)
 		require.NoError(t, pods.Delete(ctx, "qwen-1", metav1.DeleteOptions{}))
-		require.Eventually(t, func() bool { return !hasTarget(r, "qwen-1") }, waitFor, tick)
+		require.Eventually(t, func() bool {
+			return !hasTarget(r, "qwen-1") && staleMarkers(sink, "qwen-1", "vllm:prompt_tokens_total") > 0
+		}, waitFor, tick)
 		assert.Equal(t, 1, staleMarkers(sink, "qwen-1", "vllm:prompt_tokens_total"))
 	})
 
@@ -288,7 +293,9 @@ func TestDiscoveryWatchErrors(t *testing.T) {
 	w2 := <-broken
 	require.NoError(t, client.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), "llm", "known"))
 	w2.Stop() // connection closed
-	require.Eventually(t, func() bool { return !hasTarget(r, "known") }, waitFor, tick)
+	require.Eventually(t, func() bool {
+		return !hasTarget(r, "known") && staleMarkers(sink, "known", "vllm:prompt_tokens_total") > 0
+	}, waitFor, tick)
 
 	upAfter, _ := selfMetric(sink, "known", metricUp)
 	assert.Greater(t, len(upAfter), len(upBefore), "the known pod kept being scraped while the watch was broken")
