@@ -36,6 +36,7 @@ type scrapeLoop struct {
 	t    *target
 	r    *llmReceiver
 	conv *promconv.Converter
+	res  pcommon.Resource // the target's resource, built once and copied into every scrape
 
 	buf bytes.Buffer // response body, reused across scrapes
 	gz  *gzip.Reader
@@ -48,7 +49,9 @@ type scrapeLoop struct {
 }
 
 func newScrapeLoop(r *llmReceiver, t *target) *scrapeLoop {
-	return &scrapeLoop{t: t, r: r, conv: promconv.NewConverter(r.cfg.Limits.MaxSeriesPerTarget), done: make(chan struct{})}
+	l := &scrapeLoop{t: t, r: r, conv: promconv.NewConverter(r.cfg.Limits.MaxSeriesPerTarget), res: pcommon.NewResource(), done: make(chan struct{})}
+	t.resource(l.res, r.cfg.AccessName)
+	return l
 }
 
 // offset spreads targets over the interval, deterministically per target, so that a node's
@@ -132,7 +135,7 @@ func (l *scrapeLoop) markStale(ctx context.Context) {
 func (l *scrapeLoop) newMetrics() (pmetric.Metrics, pmetric.MetricSlice) {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
-	l.t.resource(rm.Resource(), l.r.cfg.AccessName)
+	l.res.CopyTo(rm.Resource())
 	sm := rm.ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(metadata.ScopeName)
 	sm.Scope().SetVersion(l.r.set.BuildInfo.Version)

@@ -56,13 +56,14 @@ func TestScrapeFailures(t *testing.T) {
 		handler http.HandlerFunc
 		reason  string
 		timeout time.Duration // default 300ms; heavy bodies get more so that -race stays in time
+		maxBody int64         // limits.max_body_bytes; 0 = default
 	}{
 		{"hanging", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}, "timed out after scrape_timeout (300ms)", 0},
+		}, "timed out after scrape_timeout (300ms)", 0, 0},
 		{"hanging mid-body", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte("# TYPE a gauge\na 1\n"))
 			w.(http.Flusher).Flush()
@@ -70,27 +71,30 @@ func TestScrapeFailures(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}, "timed out after scrape_timeout (300ms)", 0},
+		}, "timed out after scrape_timeout (300ms)", 0, 0},
 		{"HTTP 500", func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "engine crashed", http.StatusInternalServerError)
-		}, "HTTP status 500 Internal Server Error", 0},
+		}, "HTTP status 500 Internal Server Error", 0, 0},
 		{"garbage", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
-		}, "parse error", 0},
+		}, "parse error", 0, 0},
 		{"binary garbage", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte{0x1f, 0x8b, 0, 0, 0xff, 0xfe})
-		}, "NUL byte", 0},
+		}, "NUL byte", 0, 0},
 		{"gzip bomb", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write(bomb)
-		}, "body exceeds limits.max_body_bytes (1048576 bytes)", 2 * time.Second},
+		}, "body exceeds limits.max_body_bytes (1048576 bytes)", 2 * time.Second,
+			// Cut at 1 MiB: inflating the default 16 MiB under -race on a busy CI machine can
+			// outlast the timeout, which would make the reported reason a timeout.
+			1 << 20},
 		{"broken gzip", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write([]byte("definitely not gzip"))
-		}, "invalid gzip body", 0},
+		}, "invalid gzip body", 0, 0},
 		{"100k series", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write(series100k.Bytes())
-		}, "too many samples: more than 50000", 2 * time.Second},
+		}, "too many samples: more than 50000", 2 * time.Second, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,10 +106,8 @@ func TestScrapeFailures(t *testing.T) {
 			}
 			cfg.CollectionInterval = tt.timeout
 			cfg.ScrapeTimeout = tt.timeout
-			if tt.name == "gzip bomb" {
-				// Cut at 1 MiB: inflating the default 16 MiB under -race on a busy CI machine can
-				// outlast the timeout, which would make the reported reason a timeout.
-				cfg.Limits.MaxBodyBytes = 1 << 20
+			if tt.maxBody > 0 {
+				cfg.Limits.MaxBodyBytes = tt.maxBody
 			}
 			cfg.StaticTargets = []StaticTarget{
 				{Endpoint: bad.URL + "/metrics", Workload: "w", Pod: "bad"},
