@@ -64,7 +64,7 @@ func TestManifests(t *testing.T) {
 		r := role.Rules[0]
 		assert.Equal(t, []string{""}, r.APIGroups)
 		assert.Equal(t, []string{"pods"}, r.Resources)
-		assert.ElementsMatch(t, []string{"get", "list", "watch"}, r.Verbs)
+		assert.ElementsMatch(t, []string{"list", "watch"}, r.Verbs)
 		assert.Empty(t, r.ResourceNames)
 		assert.Empty(t, r.NonResourceURLs)
 		binding := objs["clusterrolebinding.yaml"].(*rbacv1.ClusterRoleBinding)

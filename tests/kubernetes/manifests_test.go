@@ -1,0 +1,109 @@
+package kubernetes_test
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+)
+
+// manifestDir is configs/kubernetes of this repository.
+func manifestDir(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Join(filepath.Dir(file), "..", "..", "configs", "kubernetes")
+}
+
+// manifests decodes the files configs/kubernetes/kustomization.yaml lists, in its order, and
+// checks that it lists every manifest in the directory.
+func manifests(t *testing.T) (files []string, objs []any) {
+	dir := manifestDir(t)
+	var kust struct {
+		Resources []string `json:"resources"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &kust))
+	all, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	require.NoError(t, err)
+	for _, f := range all {
+		if base := filepath.Base(f); base != "kustomization.yaml" {
+			require.Truef(t, slices.Contains(kust.Resources, base), "%s is not listed in kustomization.yaml", base)
+		}
+	}
+	dec := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
+	for _, name := range kust.Resources {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		obj, _, err := dec.Decode(b, nil, nil)
+		require.NoErrorf(t, err, "%s", name)
+		files = append(files, name)
+		objs = append(objs, obj)
+	}
+	return files, objs
+}
+
+// applyManifests creates every manifest of configs/kubernetes on the API server (through B):
+// the server validates and admits each one, as `kubectl apply -k configs/kubernetes` would
+// have it do. The DaemonSet's pod template is also created as a Pod on a node, so that it
+// passes pod validation and admission itself.
+func (e *env) applyManifests(t *testing.T) {
+	ctx := ctxT(t)
+	c := e.admin
+	files, objs := manifests(t)
+	var ds *appsv1.DaemonSet
+	for i, obj := range objs {
+		var err error
+		switch o := obj.(type) {
+		case *corev1.Namespace:
+			_, err = c.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *corev1.ServiceAccount:
+			_, err = c.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *rbacv1.ClusterRole:
+			_, err = c.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *rbacv1.ClusterRoleBinding:
+			_, err = c.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *corev1.ConfigMap:
+			_, err = c.CoreV1().ConfigMaps(o.Namespace).Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *corev1.Secret:
+			_, err = c.CoreV1().Secrets(o.Namespace).Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		case *appsv1.DaemonSet:
+			ds = o
+			_, err = c.AppsV1().DaemonSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{FieldValidation: "Strict"})
+		default:
+			t.Fatalf("%s: no creation path for %T; add one to this test", files[i], obj)
+		}
+		require.NoErrorf(t, err, "creating %s on the API server", files[i])
+	}
+	require.NotNil(t, ds, "configs/kubernetes has no DaemonSet")
+	pod := &corev1.Pod{ObjectMeta: ds.Spec.Template.ObjectMeta, Spec: ds.Spec.Template.Spec}
+	pod.Name, pod.Namespace = ds.Name+"-template-check", ds.Namespace
+	pod.Spec.NodeName = otherNode
+	_, err := c.CoreV1().Pods(ds.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldValidation: "Strict"})
+	require.NoError(t, err, "the DaemonSet's pod template, created as a Pod")
+	// The collector must not discover itself: its own pod has no inference label.
+	_, hasLabel := pod.Labels[workloadLabel]
+	require.False(t, hasLabel)
+}
+
+// shippedRole is the ClusterRole of configs/kubernetes.
+func shippedRole(t *testing.T) *rbacv1.ClusterRole {
+	_, objs := manifests(t)
+	for _, o := range objs {
+		if r, ok := o.(*rbacv1.ClusterRole); ok {
+			return r
+		}
+	}
+	t.Fatal("configs/kubernetes has no ClusterRole")
+	return nil
+}
