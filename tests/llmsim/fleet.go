@@ -239,6 +239,9 @@ func (e *Endpoint) Render() []byte {
 	switch e.Spec.Engine {
 	case EngineVLLM, EngineVLLMLegacy:
 		renderVLLM(&b, e.pod, e.Spec.Engine == EngineVLLMLegacy, !f.cfg.NoCreated)
+		if dp := e.pod.spec.DataParallel; dp > 1 {
+			return expandEngines(b.Bytes(), dp)
+		}
 	case EngineSGLang:
 		renderSGLang(&b, e.pod, !f.cfg.NoCreated)
 	case EngineDCGM:

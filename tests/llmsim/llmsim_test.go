@@ -290,3 +290,31 @@ func TestConfigErrors(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+func TestDataParallelServesEverySeriesPerEngine(t *testing.T) {
+	mk := func(dp int) []byte {
+		f, err := New(Config{Seed: 1, NoCreated: true, Endpoints: []EndpointSpec{{Engine: EngineVLLM, Listen: "x",
+			PodSpec: PodSpec{Name: "p", Model: "m", DataParallel: dp}}}}, func() time.Time { return time.Unix(1700000000, 0) })
+		require.NoError(t, err)
+		return f.Endpoints[0].Render()
+	}
+	count := func(body []byte) (samples int, engines map[string]int) {
+		engines = map[string]int{}
+		for _, l := range strings.Split(string(body), "\n") {
+			if l == "" || l[0] == '#' {
+				continue
+			}
+			samples++
+			i := strings.Index(l, `engine="`)
+			require.GreaterOrEqual(t, i, 0, l)
+			engines[l[i+8:i+8+strings.IndexByte(l[i+8:], '"')]]++
+		}
+		return samples, engines
+	}
+	one, _ := count(mk(1))
+	four, engines := count(mk(4))
+	assert.Equal(t, 4*one, four)
+	assert.Equal(t, map[string]int{"0": one, "1": one, "2": one, "3": one}, engines)
+	// Still a valid exposition: every family header once, each family's samples contiguous.
+	assert.Equal(t, strings.Count(string(mk(1)), "# TYPE"), strings.Count(string(mk(4)), "# TYPE"))
+}

@@ -104,6 +104,9 @@ type PodSpec struct {
 	GPUs    int           `yaml:"gpus"`
 	// LoRAAdapters are served adapters (vLLM only); requests pick one at random half the time.
 	LoRAAdapters []string `yaml:"lora_adapters"`
+	// DataParallel is vLLM's data-parallel size: every series is served once per engine
+	// (engine="0".."N-1"), as vLLM does; it multiplies the series of a pod for load tests.
+	DataParallel int `yaml:"data_parallel"`
 }
 
 func (s *PodSpec) applyDefaults() {

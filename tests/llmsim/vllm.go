@@ -90,3 +90,40 @@ func renderVLLM(b *bytes.Buffer, p *pod, legacy bool, created bool) {
 	w.histogram("vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", base, st.prefill, st.created)
 	w.histogram("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", base, st.decode, st.created)
 }
+
+// expandEngines serves every sample of a single-engine exposition once per data-parallel
+// engine. Each family's samples stay together, engine after engine, so every series' lines
+// (a histogram's buckets, sum and count) stay contiguous as in vLLM's own output.
+func expandEngines(body []byte, n int) []byte {
+	var out bytes.Buffer
+	out.Grow(len(body) * n)
+	var samples [][]byte
+	flush := func() {
+		for k := 0; k < n; k++ {
+			repl := []byte(`engine="` + itoa(k) + `"`)
+			for _, l := range samples {
+				out.Write(bytes.Replace(l, []byte(`engine="0"`), repl, 1))
+			}
+		}
+		samples = samples[:0]
+	}
+	for len(body) > 0 {
+		i := bytes.IndexByte(body, '\n')
+		line := body
+		if i >= 0 {
+			line, body = body[:i+1], body[i+1:]
+		} else {
+			body = nil
+		}
+		if bytes.HasPrefix(line, []byte("# HELP ")) {
+			flush()
+		}
+		if line[0] == '#' {
+			out.Write(line)
+		} else {
+			samples = append(samples, line)
+		}
+	}
+	flush()
+	return out.Bytes()
+}

@@ -62,7 +62,7 @@ type Sink struct {
 type Options struct {
 	// TrackLabel keeps LabelStats per value of this label (empty: none).
 	TrackLabel string
-	// CountByMetric keeps a sample count per metric name (see ByMetric).
+	// CountByMetric keeps a count of samples, stale markers not included, per metric name (see ByMetric).
 	CountByMetric bool
 }
 
@@ -119,7 +119,8 @@ func (s *Sink) Label(v string) LabelStats {
 	return LabelStats{}
 }
 
-// ByMetric returns the sample count per metric name (nil unless Options.CountByMetric).
+// ByMetric returns the count of samples other than stale markers per metric name (nil unless
+// Options.CountByMetric).
 func (s *Sink) ByMetric() map[string]int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,7 +270,7 @@ func (s *Sink) record(req *prompb.WriteRequest, now time.Time) {
 			s.series[string(s.keyBuf)] = struct{}{}
 		}
 		if s.byMetric != nil {
-			s.byMetric[name] += n
+			s.byMetric[name] += n - stale
 		}
 		if s.track != "" && tracked != "" {
 			ls := s.byLabel[tracked]

@@ -6,9 +6,9 @@
 // from its committed head, sends, and commits only after the backend accepted (or refused for
 // good) what it sent; after a crash the uncommitted head is sent again, first.
 //
-// The OTLP -> remote-write conversion is contrib's pkg/translator/prometheusremotewrite, called
-// once per resource so that the resource's identity labels are passed as external labels instead
-// of being copied onto every data point. Names are kept as the pipeline sets them (no suffixes).
+// Scrapes are encoded to remote write once, when they are queued (encode.go), straight from
+// pdata into protobuf bytes; the sender concatenates queued records into requests. Names are
+// kept as the pipeline sets them (no suffixes); labels match contrib's translator's.
 package remotewriteexporter
 
 import (
@@ -18,14 +18,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang/snappy"
-	prw "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
-	"github.com/prometheus/prometheus/prompb"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -44,10 +41,16 @@ type remoteWriteExporter struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	enc    *encoder
+	encMu  sync.Mutex // enqueue may be called concurrently; the encoder and its buffer are not shared
+	encBuf []byte
+	// The sender's buffers, reused from request to request.
+	reqBuf, snappyBuf []byte
 }
 
 func newExporter(cfg *Config, set exporter.Settings) *remoteWriteExporter {
-	return &remoteWriteExporter{cfg: cfg, set: set, logger: set.Logger}
+	return &remoteWriteExporter{cfg: cfg, set: set, logger: set.Logger, enc: newEncoder(cfg.ResourceLabels, cfg.ExternalLabels)}
 }
 
 func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) error {
@@ -83,18 +86,22 @@ func (e *remoteWriteExporter) shutdown(context.Context) error {
 	return e.queue.Close()
 }
 
-var (
-	marshaler   = &pmetric.ProtoMarshaler{}
-	unmarshaler = &pmetric.ProtoUnmarshaler{}
-)
+// recordFormat is the first byte of every queue record: the rest is the protobuf encoding of
+// a remote-write WriteRequest. A record of another format (an older version's) is skipped.
+const recordFormat byte = 0x02
 
-// enqueue appends a scrape to the disk queue; it is durable (against a process crash) on return.
+// enqueue encodes a scrape as remote write and appends it to the disk queue; it is durable
+// (against a process crash) on return. Encoding here, once, leaves the sender nothing to do
+// but concatenate records, compress and send.
 func (e *remoteWriteExporter) enqueue(_ context.Context, md pmetric.Metrics) error {
-	b, err := marshaler.MarshalMetrics(md)
-	if err != nil {
-		return consumererror.NewPermanent(err)
+	e.encMu.Lock()
+	e.encBuf = e.enc.appendMetrics(append(e.encBuf[:0], recordFormat), md)
+	err := e.queue.Push(e.encBuf)
+	if cap(e.encBuf) > 4<<20 {
+		e.encBuf = nil // do not keep an outsized scrape's buffer
 	}
-	if err := e.queue.Push(b); err != nil {
+	e.encMu.Unlock()
+	if err != nil {
 		if errors.Is(err, diskqueue.ErrFull) {
 			return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
 		}
@@ -124,16 +131,7 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			}
 			continue
 		}
-		md := pmetric.NewMetrics()
-		for _, r := range recs {
-			m, err := unmarshaler.UnmarshalMetrics(r)
-			if err != nil {
-				e.logger.Error("Dropping an unreadable record of the remote-write queue", zap.Error(err))
-				continue
-			}
-			m.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
-		}
-		err = e.push(ctx, md)
+		err = e.sendRecords(ctx, recs)
 		if err == nil || (e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime) {
 			if err != nil {
 				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)), zap.Error(err))
@@ -176,92 +174,63 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 	}
 }
 
-// push converts md and writes it. A network error, 429 or 5xx is returned as retryable (the
-// queue retries the whole push; samples already accepted are re-sent with the same timestamps,
-// which Prometheus-compatible backends accept as duplicates). Any other 4xx drops that request
-// with one log line (in send) and lets the rest of the push through.
+// push encodes md and writes it, as the queue would send it (tests use it directly).
 func (e *remoteWriteExporter) push(ctx context.Context, md pmetric.Metrics) error {
-	series, err := e.convert(md)
-	if err != nil {
-		e.logger.Warn("Some data points could not be converted to remote write and were dropped", zap.Error(err))
+	var recs [][]byte
+	rms := md.ResourceMetrics()
+	e.encMu.Lock()
+	for i := 0; i < rms.Len(); i++ {
+		one := pmetric.NewMetrics()
+		rms.At(i).CopyTo(one.ResourceMetrics().AppendEmpty())
+		recs = append(recs, e.enc.appendMetrics([]byte{recordFormat}, one))
 	}
-	if len(series) == 0 {
-		return nil
-	}
-	for start := 0; start < len(series); {
-		end, size := start, 0
-		for end < len(series) && (end == start || size+series[end].Size() <= e.cfg.MaxBatchSizeBytes) {
-			size += series[end].Size()
-			end++
+	e.encMu.Unlock()
+	return e.sendRecords(ctx, recs)
+}
+
+// sendRecords writes queue records in order, in requests of up to max_batch_size_bytes
+// (uncompressed; a single larger record goes alone). Records are WriteRequest encodings, so a
+// request is their concatenation: a series scraped several times appears once per scrape,
+// in time order, as in Prometheus' own remote write. A network error, 429 or 5xx is returned
+// as retryable (the queue retries all of recs; samples already accepted are re-sent with the
+// same timestamps, which backends accept as duplicates). Any other 4xx drops that request
+// with one log line and lets the rest through.
+func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) error {
+	for start := 0; start < len(recs); {
+		e.reqBuf = e.reqBuf[:0]
+		end := start
+		for ; end < len(recs); end++ {
+			r := recs[end]
+			if len(r) == 0 || r[0] != recordFormat {
+				if end == start {
+					e.logger.Error("Dropping a remote-write queue record of an unknown format", zap.Int("bytes", len(r)))
+					start++
+					continue
+				}
+				break
+			}
+			if end > start && len(e.reqBuf)+len(r)-1 > e.cfg.MaxBatchSizeBytes {
+				break
+			}
+			e.reqBuf = append(e.reqBuf, r[1:]...)
 		}
-		req := &prompb.WriteRequest{Timeseries: series[start:end]}
-		if err := e.send(ctx, req); err != nil {
-			var rejected *rejectedError
-			if !errors.As(err, &rejected) {
-				return err
+		if end == start {
+			continue
+		}
+		if len(e.reqBuf) > 0 {
+			if err := e.send(ctx, e.reqBuf, end-start); err != nil {
+				var rejected *rejectedError
+				if !errors.As(err, &rejected) {
+					return err
+				}
 			}
 		}
 		start = end
+		if cap(e.reqBuf) > 4*e.cfg.MaxBatchSizeBytes+(4<<20) {
+			e.reqBuf = nil
+		}
 	}
 	return nil
-}
-
-// convert translates md resource by resource, with the resource's identity as labels.
-func (e *remoteWriteExporter) convert(md pmetric.Metrics) ([]prompb.TimeSeries, error) {
-	var out []prompb.TimeSeries
-	var errs error
-	// Scrapes batched together repeat a series in several resources: merge them into one series
-	// whose samples are in time order, as the backend appends them in request order.
-	index := map[string]int{}
-	var key strings.Builder
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		labels := make(map[string]string, len(e.cfg.ResourceLabels)+len(e.cfg.ExternalLabels))
-		for k, v := range e.cfg.ExternalLabels {
-			labels[k] = v
-		}
-		attrs := rm.Resource().Attributes()
-		for _, k := range e.cfg.ResourceLabels {
-			if v, ok := attrs.Get(k); ok && v.AsString() != "" {
-				labels[k] = v.AsString()
-			}
-		}
-		// Convert the resource alone, borrowing it without a copy; it is moved back afterwards
-		// because a retry pushes the same md again.
-		single := pmetric.NewMetrics()
-		borrowed := single.ResourceMetrics().AppendEmpty()
-		rm.MoveTo(borrowed)
-		tss, err := prw.FromMetrics(single, prw.Settings{
-			ExternalLabels:      labels,
-			DisableTargetInfo:   true,
-			DisableScopeInfo:    true,
-			TranslationStrategy: "UnderscoreEscapingWithoutSuffixes",
-		})
-		borrowed.MoveTo(rm)
-		errs = errors.Join(errs, err)
-		for _, ts := range tss {
-			key.Reset()
-			for _, l := range ts.Labels {
-				key.WriteString(l.Name)
-				key.WriteByte(0xff)
-				key.WriteString(l.Value)
-				key.WriteByte(0xff)
-			}
-			if j, ok := index[key.String()]; ok {
-				out[j].Samples = append(out[j].Samples, ts.Samples...)
-				continue
-			}
-			index[key.String()] = len(out)
-			out = append(out, *ts)
-		}
-	}
-	for i := range out {
-		if s := out[i].Samples; !sort.SliceIsSorted(s, func(a, b int) bool { return s[a].Timestamp < s[b].Timestamp }) {
-			sort.SliceStable(s, func(a, b int) bool { return s[a].Timestamp < s[b].Timestamp })
-		}
-	}
-	return out, errs
 }
 
 // retryAfterError is a retryable answer that said when to come back.
@@ -283,12 +252,10 @@ func (r *rejectedError) Error() string {
 	return fmt.Sprintf("remote write rejected with HTTP %d: %s", r.status, r.body)
 }
 
-func (e *remoteWriteExporter) send(ctx context.Context, req *prompb.WriteRequest) error {
-	raw, err := req.Marshal()
-	if err != nil {
-		return consumererror.NewPermanent(err)
-	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(snappy.Encode(nil, raw)))
+// send posts one encoded WriteRequest (raw, uncompressed) holding scrapes scrapes.
+func (e *remoteWriteExporter) send(ctx context.Context, raw []byte, scrapes int) error {
+	e.snappyBuf = snappy.Encode(e.snappyBuf[:cap(e.snappyBuf)], raw)
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.snappyBuf))
 	if err != nil {
 		return consumererror.NewPermanent(err)
 	}
@@ -313,14 +280,10 @@ func (e *remoteWriteExporter) send(ctx context.Context, req *prompb.WriteRequest
 		}
 		return err
 	}
-	samples := 0
-	for _, ts := range req.Timeseries {
-		samples += len(ts.Samples)
-	}
 	rej := &rejectedError{status: resp.StatusCode, body: string(bytes.TrimSpace(body))}
 	e.logger.Error("Remote-write backend rejected samples; dropping them",
 		zap.Int("status", resp.StatusCode), zap.String("response", rej.body),
-		zap.Int("series", len(req.Timeseries)), zap.Int("samples", samples))
+		zap.Int("scrapes", scrapes), zap.Int("bytes", len(raw)))
 	return rej
 }
 

@@ -230,18 +230,19 @@ func TestRejectedRequestIsDroppedAndTheRestFlows(t *testing.T) {
 	assert.Less(t, delivered, produced, "the rejected request's samples are gone")
 }
 
-// TestBatchedScrapesStayInOrder: two scrapes merged into one push give one series with two
-// samples in time order.
+// TestBatchedScrapesStayInOrder: two scrapes sent in one request keep their order: the series
+// appears once per scrape, the older sample first, as in Prometheus' own remote write.
 func TestBatchedScrapesStayInOrder(t *testing.T) {
 	rcv := &receiver{}
 	e := newTestExporter(t, rcv, zap.NewNop(), nil)
-	md := scrape("p", t0.Add(time.Second))
-	scrape("p", t0).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	md := scrape("p", t0)
+	scrape("p", t0.Add(time.Second)).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
 	require.NoError(t, e.push(context.Background(), md))
+	assert.Equal(t, 1, rcv.requests, "one request")
 	series := rcv.byName()["DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"]
-	require.Len(t, series, 1, "one series across the batched resources")
-	require.Len(t, series[0].Samples, 2)
-	assert.Less(t, series[0].Samples[0].Timestamp, series[0].Samples[1].Timestamp, "in time order")
+	require.Len(t, series, 2, "once per scrape")
+	assert.Equal(t, labelsOf(series[0]), labelsOf(series[1]))
+	assert.Less(t, series[0].Samples[0].Timestamp, series[1].Samples[0].Timestamp, "in time order")
 }
 
 func TestConfigValidate(t *testing.T) {

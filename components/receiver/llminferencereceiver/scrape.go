@@ -65,7 +65,13 @@ func offset(key string, interval time.Duration) time.Duration {
 func (l *scrapeLoop) run(ctx context.Context) {
 	defer close(l.done)
 	interval := l.r.cfg.CollectionInterval
-	timer := time.NewTimer(offset(l.t.key, interval))
+	first := offset(l.t.key, interval)
+	if l.t.kind == kindGPUExporter {
+		// The processor joins GPU series to pods it has seen scraped; a GPU scrape before
+		// the engines' first ones would be fetched only to be dropped. Start one interval later.
+		first += interval
+	}
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():

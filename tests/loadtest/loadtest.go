@@ -1,0 +1,351 @@
+// Package loadtest runs our collector, the stock collector pipeline and vmagent side by side
+// over the same simulated targets, each shipping to the same validating remote-write sink,
+// and measures what each costs per sample: CPU from /proc, peak and steady RSS, and samples
+// delivered against samples served.
+package loadtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+
+	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/rwsink"
+)
+
+// Target is one simulated engine endpoint.
+type Target struct {
+	URL, Namespace, Pod, Workload string
+	ep                            *llmsim.Endpoint
+	perScrape                     int64 // samples of mapped families in one scrape
+}
+
+// Workload is a simulated node: engines and, optionally, a dcgm-exporter.
+type Workload struct {
+	Name     string
+	Node     string
+	Interval time.Duration
+	Targets  []*Target
+	GPU      *Target
+	fleet    *llmsim.Fleet
+}
+
+func (w *Workload) timeout() time.Duration { return w.Interval * 9 / 10 }
+
+// WorkloadSpec says how big a workload is.
+type WorkloadSpec struct {
+	Name         string
+	Pods         int
+	DataParallel int // series multiplier per pod (vLLM's engine label)
+	GPUs         bool
+	Interval     time.Duration
+}
+
+// Node is issue 7's node workload: 8 vLLM pods of about 3,000 series each (histograms
+// included) and a dcgm-exporter with their 8 GPUs.
+func Node(interval time.Duration) WorkloadSpec {
+	return WorkloadSpec{Name: "node", Pods: 8, DataParallel: 12, GPUs: true, Interval: interval}
+}
+
+// Stress is 200 vLLM targets of about 250 series each.
+func Stress(interval time.Duration) WorkloadSpec {
+	return WorkloadSpec{Name: "stress", Pods: 200, DataParallel: 1, Interval: interval}
+}
+
+// StartWorkload serves the workload's endpoints on loopback. Targets never emit _created
+// series (PROMETHEUS_DISABLE_CREATED_SERIES): every contender then delivers exactly the
+// served samples of the mapped families.
+func StartWorkload(spec WorkloadSpec, renames []Rename) (*Workload, error) {
+	cfg := llmsim.Config{Seed: 7, Node: "bench-node", NoCreated: true}
+	for i := 0; i < spec.Pods; i++ {
+		cfg.Endpoints = append(cfg.Endpoints, llmsim.EndpointSpec{Engine: llmsim.EngineVLLM, Listen: "127.0.0.1:0",
+			PodSpec: llmsim.PodSpec{Name: fmt.Sprintf("qwen-%03d", i), Namespace: "llm", Workload: "qwen",
+				Model: "Qwen/Qwen3-8B", Rate: 4, DataParallel: spec.DataParallel}})
+	}
+	if spec.GPUs {
+		cfg.Endpoints = append(cfg.Endpoints, llmsim.EndpointSpec{Engine: llmsim.EngineDCGM, Listen: "127.0.0.1:0"})
+	}
+	fleet, err := llmsim.Start(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapped := map[string]bool{}
+	for _, r := range renames {
+		mapped[r.Source] = true
+	}
+	w := &Workload{Name: spec.Name, Node: cfg.Node, Interval: spec.Interval, fleet: fleet}
+	for _, ep := range fleet.Endpoints {
+		t := &Target{URL: ep.URL, Namespace: ep.Spec.Namespace, Pod: ep.Spec.Name, Workload: ep.Spec.Workload, ep: ep}
+		isGPU := ep.Spec.Engine == llmsim.EngineDCGM
+		n, err := countSamples(ep.Render(), func(family string) bool { return isGPU || mapped[family] })
+		if err != nil {
+			fleet.Close()
+			return nil, fmt.Errorf("%s: %w", ep.URL, err)
+		}
+		t.perScrape = n
+		if isGPU {
+			w.GPU = t
+		} else {
+			w.Targets = append(w.Targets, t)
+		}
+	}
+	return w, nil
+}
+
+// Close stops serving.
+func (w *Workload) Close() { w.fleet.Close() }
+
+// all is every endpoint of the workload.
+func (w *Workload) all() []*Target {
+	if w.GPU == nil {
+		return w.Targets
+	}
+	return append(append([]*Target(nil), w.Targets...), w.GPU)
+}
+
+// SeriesPerScrape is the number of samples one round of scrapes serves of mapped families.
+func (w *Workload) SeriesPerScrape() int64 {
+	var n int64
+	for _, t := range w.all() {
+		n += t.perScrape
+	}
+	return n
+}
+
+// served returns how many scrapes each endpoint has answered.
+func (w *Workload) served() []int64 {
+	out := make([]int64, 0, len(w.Targets)+1)
+	for _, t := range w.all() {
+		out = append(out, t.ep.Served())
+	}
+	return out
+}
+
+func (w *Workload) setFault(f llmsim.Fault) {
+	for _, t := range w.all() {
+		t.ep.SetFault(f)
+	}
+}
+
+// countSamples counts the samples of a text exposition whose family keep accepts. A
+// histogram's _bucket, _sum and _count samples belong to its family.
+func countSamples(body []byte, keep func(family string) bool) (int64, error) {
+	p, err := textparse.New(body, "text/plain; version=0.0.4", labels.NewSymbolTable(), textparse.ParserOptions{})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	family := ""
+	for {
+		e, err := p.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return 0, err
+		}
+		switch e {
+		case textparse.EntryType:
+			name, _ := p.Type()
+			family = string(name)
+		case textparse.EntrySeries:
+			series, _, _ := p.Series()
+			name := string(series)
+			if i := strings.IndexAny(name, "{ "); i >= 0 {
+				name = name[:i]
+			}
+			if keep(name) || keep(family) {
+				n++
+			}
+		}
+	}
+}
+
+// Result is one contender's run.
+type Result struct {
+	Contender, Workload string
+	Duration            time.Duration // measured window
+	CPUSeconds          float64       // user+system CPU of the process in the window
+	Delivered, Served   int64         // samples of mapped families (and GPUs) over the whole run
+	WindowSamples       int64         // of those, delivered in the measured window
+	Series              int           // distinct series at the sink
+	PeakRSS, RSS        int64         // bytes: VmHWM over the run, VmRSS at its end
+	Rejected            int64         // write requests the sink refused
+	FirstError          string
+}
+
+// CPUPerMillion is CPU seconds per million samples delivered in the window.
+func (r Result) CPUPerMillion() float64 { return r.CPUSeconds / float64(r.WindowSamples) * 1e6 }
+
+// RSSPer1000Series is the steady RSS per 1,000 active series, in MiB.
+func (r Result) RSSPer1000Series() float64 {
+	return float64(r.RSS) / (1 << 20) / float64(r.Series) * 1000
+}
+
+// RunOptions shape one run.
+type RunOptions struct {
+	Warmup, Measure time.Duration
+	OtelcolBin      string
+	VMAgentBin      string
+	Dir             string
+	Renames         []Rename
+	// Pprof, when set (host:port), serves our collector's pprof there (for profiling a run).
+	Pprof string
+}
+
+// isDataSample says whether a delivered metric is one the workload served: a mapped engine
+// metric after renaming, or a GPU metric; not scrape bookkeeping (up, scrape_*,
+// llm_inference_target_up, ...) nor our GPU-to-pod info series.
+func isDataSample(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "DCGM_"):
+		return true
+	case name == "llm_inference_target_up" || name == "llm_inference_pod_gpu_info" || strings.HasPrefix(name, "llm_inference_scrape_"):
+		return false
+	default:
+		return strings.HasPrefix(name, "llm_inference_")
+	}
+}
+
+func dataSamples(s *rwsink.Sink) int64 {
+	var n int64
+	for name, c := range s.ByMetric() {
+		if isDataSample(name) {
+			n += c
+		}
+	}
+	return n
+}
+
+// Run runs one contender over the workload: warm-up, a measured window, then the targets
+// stop answering and the run waits until everything scraped has been delivered.
+func Run(name string, w *Workload, o RunOptions) (Result, error) {
+	res := Result{Contender: name, Workload: w.Name}
+	sink, err := rwsink.Start(rwsink.Options{CountByMetric: true})
+	if err != nil {
+		return res, err
+	}
+	defer sink.Close()
+	dir, err := os.MkdirTemp(o.Dir, name+"-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	w.setFault(llmsim.FaultNone)
+	served0 := w.served()
+	p, err := StartContender(name, w, o, sink.URL, dir)
+	if err != nil {
+		return res, err
+	}
+	defer p.Stop()
+	fail := func(err error) (Result, error) {
+		return res, fmt.Errorf("%s: %w\n%s", name, err, tailLines(p.Output(), 20))
+	}
+	time.Sleep(o.Warmup)
+	if p.Exited() {
+		return fail(errors.New("exited during warm-up"))
+	}
+	cpu0, err := procCPU(p.Pid())
+	if err != nil {
+		return fail(err)
+	}
+	d0, t0 := dataSamples(sink), time.Now()
+	time.Sleep(o.Measure)
+	// Stop serving; wait for the last scrapes to be delivered.
+	w.setFault(llmsim.FaultError)
+	served1 := w.served()
+	all := w.all()
+	for i, t := range all {
+		res.Served += (served1[i] - served0[i]) * t.perScrape
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for dataSamples(sink) < res.Served && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // anything beyond the expected count would show up now
+	cpu1, err := procCPU(p.Pid())
+	if err != nil {
+		return fail(err)
+	}
+	res.Duration = time.Since(t0)
+	res.CPUSeconds = cpu1 - cpu0
+	res.Delivered = dataSamples(sink)
+	res.WindowSamples = res.Delivered - d0
+	st := sink.Stats()
+	res.Series, res.Rejected, res.FirstError = st.Series, st.Rejected, st.FirstError
+	res.RSS, res.PeakRSS, err = procRSS(p.Pid())
+	if err != nil {
+		return fail(err)
+	}
+	return res, nil
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// procCPU is the process's user+system CPU time in seconds, from /proc/<pid>/stat.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return (ut + st) / clockTicks, nil
+}
+
+// procRSS returns VmRSS and VmHWM (peak) in bytes.
+func procRSS(pid int) (rss, hwm int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok || (key != "VmRSS" && key != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		if err != nil {
+			return 0, 0, err
+		}
+		if key == "VmRSS" {
+			rss = kb << 10
+		} else {
+			hwm = kb << 10
+		}
+	}
+	return rss, hwm, nil
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TempDir is where runs keep their files.
+func TempDir() string { return filepath.Join(os.TempDir(), "llminf-loadtest") }
