@@ -10,7 +10,7 @@ GO         ?= go
 export GOFLAGS ?= -mod=mod
 
 PHONY_K8S := test-kubernetes kube-binaries
-.PHONY: all build generate test test-unit test-e2e $(PHONY_K8S) fuzz bench demo docs manifests dashboards dashboard-snapshot lint fmt clean
+.PHONY: all build generate test test-unit test-e2e $(PHONY_K8S) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -36,8 +36,8 @@ test-unit:
 	$(GO) test -count=1 ./tests/fixtures/... ./tests/llmsim/... ./tests/dashboards/... ./tests/rwsink/...
 
 test-e2e:
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null || { echo "needs prometheus, promtool and chromium: apt-get install -y prometheus chromium"; exit 1; }
-	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null && command -v vmagent >/dev/null || { echo "needs prometheus, promtool, chromium and vmagent: apt-get install -y prometheus chromium victoria-metrics"; exit 1; }
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... ./tests/loadtest/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## kube-binaries: build kube-apiserver v1.36.3 and etcd v3.6.16 from the Go module proxy into
 ## .cache/k8s/bin (about 4 min cold; skipped when present)
@@ -54,9 +54,18 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./components/internal/promconv -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
-## bench: microbenchmarks with allocations
-bench:
+## bench: Go microbenchmarks with allocations, then ours vs the stock collector pipeline vs
+## vmagent side by side over the same simulated targets (docs/performance.md)
+bench: bench-go bench-sidebyside
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./components/...
+
+## bench-sidebyside: BENCH_FLAGS are passed on, e.g. BENCH_FLAGS="-workloads node -repeat 1"
+BENCH_FLAGS ?=
+bench-sidebyside: build
+	@command -v vmagent >/dev/null || { echo "Installing vmagent (victoria-metrics) from Debian"; apt-get update -q && apt-get install -y -q --no-install-recommends victoria-metrics; }
+	$(GO) run ./tests/loadtest/cmd/sidebyside -otelcol $(BIN) $(BENCH_FLAGS)
 
 ## demo: the whole product locally: simulated fleet, collector (configs/local.yaml), Prometheus, live table
 demo: build

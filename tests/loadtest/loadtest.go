@@ -56,6 +56,11 @@ func Node(interval time.Duration) WorkloadSpec {
 	return WorkloadSpec{Name: "node", Pods: 8, DataParallel: 12, GPUs: true, Interval: interval}
 }
 
+// Small is a node workload scaled down for a quick check of the harness itself.
+func Small(interval time.Duration) WorkloadSpec {
+	return WorkloadSpec{Name: "small", Pods: 2, DataParallel: 2, GPUs: true, Interval: interval}
+}
+
 // Stress is 200 vLLM targets of about 250 series each.
 func Stress(interval time.Duration) WorkloadSpec {
 	return WorkloadSpec{Name: "stress", Pods: 200, DataParallel: 1, Interval: interval}
@@ -179,8 +184,11 @@ type Result struct {
 	WindowSamples       int64         // of those, delivered in the measured window
 	Series              int           // distinct series at the sink
 	PeakRSS, RSS        int64         // bytes: VmHWM over the run, VmRSS at its end
+	AnonRSS             int64         // bytes: RssAnon at the end (RSS without the binary's file-backed pages)
 	Rejected            int64         // write requests the sink refused
 	FirstError          string
+	// Metrics are the delivered data metrics (names) with their sample counts.
+	Metrics map[string]int64
 }
 
 // CPUPerMillion is CPU seconds per million samples delivered in the window.
@@ -189,6 +197,11 @@ func (r Result) CPUPerMillion() float64 { return r.CPUSeconds / float64(r.Window
 // RSSPer1000Series is the steady RSS per 1,000 active series, in MiB.
 func (r Result) RSSPer1000Series() float64 {
 	return float64(r.RSS) / (1 << 20) / float64(r.Series) * 1000
+}
+
+// AnonPer1000Series is the steady anonymous RSS (heap, stacks) per 1,000 active series, in MiB.
+func (r Result) AnonPer1000Series() float64 {
+	return float64(r.AnonRSS) / (1 << 20) / float64(r.Series) * 1000
 }
 
 // RunOptions shape one run.
@@ -279,10 +292,16 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	res.Duration = time.Since(t0)
 	res.CPUSeconds = cpu1 - cpu0
 	res.Delivered = dataSamples(sink)
+	res.Metrics = map[string]int64{}
+	for name, c := range sink.ByMetric() {
+		if isDataSample(name) {
+			res.Metrics[name] = c
+		}
+	}
 	res.WindowSamples = res.Delivered - d0
 	st := sink.Stats()
 	res.Series, res.Rejected, res.FirstError = st.Series, st.Rejected, st.FirstError
-	res.RSS, res.PeakRSS, err = procRSS(p.Pid())
+	res.RSS, res.PeakRSS, res.AnonRSS, err = procRSS(p.Pid())
 	if err != nil {
 		return fail(err)
 	}
@@ -315,28 +334,31 @@ func procCPU(pid int) (float64, error) {
 	return (ut + st) / clockTicks, nil
 }
 
-// procRSS returns VmRSS and VmHWM (peak) in bytes.
-func procRSS(pid int) (rss, hwm int64, err error) {
+// procRSS returns VmRSS, VmHWM (peak) and RssAnon in bytes.
+func procRSS(pid int) (rss, hwm, anon int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		key, rest, ok := strings.Cut(line, ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
+		if !ok || (key != "VmRSS" && key != "VmHWM" && key != "RssAnon") {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
-		if key == "VmRSS" {
+		switch key {
+		case "VmRSS":
 			rss = kb << 10
-		} else {
+		case "VmHWM":
 			hwm = kb << 10
+		default:
+			anon = kb << 10
 		}
 	}
-	return rss, hwm, nil
+	return rss, hwm, anon, nil
 }
 
 func tailLines(s string, n int) string {

@@ -41,6 +41,10 @@ type QueueConfig struct {
 	FSync bool `mapstructure:"fsync"`
 	// MaxBatchScrapes is how many queued scrapes one send combines at most.
 	MaxBatchScrapes int `mapstructure:"max_batch_scrapes"`
+	// FlushInterval is how long the sender, finding the queue empty, lets new scrapes gather
+	// before it sends them: one request (and one commit) per interval instead of one per
+	// scrape. A backlog is sent at once, in full batches. 0 sends every scrape as it comes.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
 }
 
 // Unmarshal decodes the whole configuration. Without it, the Unmarshal of the embedded
@@ -59,7 +63,7 @@ func createDefaultConfig() *Config {
 	retry.MaxElapsedTime = 0 // an outage is waited out; the queue on disk holds the backlog
 	return &Config{
 		ClientConfig:      client,
-		Queue:             QueueConfig{MaxSizeMiB: 1024, MaxBatchScrapes: 200},
+		Queue:             QueueConfig{MaxSizeMiB: 1024, MaxBatchScrapes: 200, FlushInterval: time.Second},
 		BackOffConfig:     retry,
 		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend"},
 		MaxBatchSizeBytes: 3 << 20,
@@ -83,6 +87,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.BackOffConfig.Enabled && (cfg.BackOffConfig.InitialInterval <= 0 || cfg.BackOffConfig.MaxInterval < cfg.BackOffConfig.InitialInterval) {
 		errs = append(errs, errors.New("retry_on_failure: initial_interval must be positive and at most max_interval"))
+	}
+	if cfg.Queue.FlushInterval < 0 {
+		errs = append(errs, fmt.Errorf("queue.flush_interval: must not be negative, got %s", cfg.Queue.FlushInterval))
 	}
 	if cfg.MaxBatchSizeBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_batch_size_bytes: must be at least 1024, got %d", cfg.MaxBatchSizeBytes))

@@ -129,6 +129,14 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			case <-e.queue.Notify():
 			case <-time.After(time.Second):
 			}
+			// Let the scrapes of the coming moment join this one in the same request.
+			if d := e.cfg.Queue.FlushInterval; d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
 			continue
 		}
 		err = e.sendRecords(ctx, recs)

@@ -262,6 +262,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no queue directory", func(c *Config) { c.Queue.Directory = "" }, "queue.directory: must be set"},
 		{"queue size", func(c *Config) { c.Queue.MaxSizeMiB = 0 }, "queue.max_size_mib: must be positive"},
 		{"batch", func(c *Config) { c.Queue.MaxBatchScrapes = 0 }, "queue.max_batch_scrapes: must be positive"},
+		{"flush interval", func(c *Config) { c.Queue.FlushInterval = -time.Second }, "queue.flush_interval: must not be negative"},
 		{"request size", func(c *Config) { c.MaxBatchSizeBytes = 10 }, "max_batch_size_bytes"},
 		{"retry", func(c *Config) { c.BackOffConfig.MaxInterval = time.Millisecond }, "retry_on_failure"},
 	}

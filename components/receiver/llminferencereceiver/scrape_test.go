@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,4 +246,30 @@ func findMetric(ms pmetric.MetricSlice, name string) pmetric.Metric {
 		}
 	}
 	panic("no metric " + name)
+}
+
+// TestGPUExporterScrapedAfterTheEngines: the GPU exporter's first scrape comes one interval
+// after start, when the engines have been scraped once and its series can be joined to them.
+func TestGPUExporterScrapedAfterTheEngines(t *testing.T) {
+	var engineFirst, gpuFirst atomic.Int64
+	serve := func(first *atomic.Int64, body string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			first.CompareAndSwap(0, time.Now().UnixNano())
+			_, _ = w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	engine := serve(&engineFirst, "vllm:num_requests_running{engine=\"0\",model_name=\"m\"} 1\n")
+	gpu := serve(&gpuFirst, "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-1\",pod=\"p\",namespace=\"n\"} 5\n")
+	cfg := testConfig()
+	cfg.CollectionInterval, cfg.ScrapeTimeout = 300*time.Millisecond, 300*time.Millisecond
+	cfg.StaticTargets = []StaticTarget{{Endpoint: engine.URL + "/metrics", Workload: "w", Namespace: "n", Pod: "p"}}
+	cfg.GPUExporter.Endpoint = gpu.URL + "/metrics"
+	start := time.Now()
+	startReceiver(t, cfg, nil)
+	require.Eventually(t, func() bool { return gpuFirst.Load() != 0 }, 5*time.Second, 10*time.Millisecond)
+	require.NotZero(t, engineFirst.Load())
+	assert.Less(t, engineFirst.Load(), gpuFirst.Load(), "the engine is scraped first")
+	assert.GreaterOrEqual(t, time.Duration(gpuFirst.Load()-start.UnixNano()), cfg.CollectionInterval, "not before one interval")
 }

@@ -87,10 +87,10 @@ func main() {
 
 func printTable(names []string, results map[string][]loadtest.Result) {
 	type row struct {
-		cpu, peak, per1k  float64
-		delivered, served int64
-		series            int
-		runs              int
+		cpu, peak, per1k, anon1k float64
+		delivered, served        int64
+		series                   int
+		runs                     int
 	}
 	rows := map[string]row{}
 	for _, c := range names {
@@ -98,22 +98,23 @@ func printTable(names []string, results map[string][]loadtest.Result) {
 		if len(rs) == 0 {
 			continue
 		}
-		var cpu, peak, per1k []float64
+		var cpu, peak, per1k, anon1k []float64
 		var row row
 		for _, r := range rs {
 			cpu = append(cpu, r.CPUPerMillion())
 			peak = append(peak, mib(r.PeakRSS))
 			per1k = append(per1k, r.RSSPer1000Series())
+			anon1k = append(anon1k, r.AnonPer1000Series())
 			row.delivered += r.Delivered
 			row.served += r.Served
 			row.series = r.Series
 		}
-		row.cpu, row.peak, row.per1k, row.runs = median(cpu), median(peak), median(per1k), len(rs)
+		row.cpu, row.peak, row.per1k, row.anon1k, row.runs = median(cpu), median(peak), median(per1k), median(anon1k), len(rs)
 		rows[c] = row
 	}
 	base, ok := rows[loadtest.Ours]
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "contender\tCPU s / 1M samples\tpeak RSS MiB\tRSS MiB / 1k series\tseries\tdelivered / served\tvs ours: CPU\tpeak RSS\tRSS/1k series\t")
+	fmt.Fprintln(tw, "contender\tCPU s / 1M samples\tpeak RSS MiB\tRSS MiB / 1k series\tanon RSS MiB / 1k series\tseries\tdelivered / served\tvs ours: CPU\tpeak RSS\tRSS/1k\tanon/1k\t")
 	for _, c := range names {
 		r, have := rows[c]
 		if !have {
@@ -125,11 +126,12 @@ func printTable(names []string, results map[string][]loadtest.Result) {
 			}
 			return fmt.Sprintf("%.2fx", v/b)
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.3f\t%d\t%d / %d\t%s\t%s\t%s\t\n", c, r.cpu, r.peak, r.per1k, r.series, r.delivered, r.served,
-			ratio(r.cpu, base.cpu), ratio(r.peak, base.peak), ratio(r.per1k, base.per1k))
+		fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.3f\t%.3f\t%d\t%d / %d\t%s\t%s\t%s\t%s\t\n", c, r.cpu, r.peak, r.per1k, r.anon1k, r.series, r.delivered, r.served,
+			ratio(r.cpu, base.cpu), ratio(r.peak, base.peak), ratio(r.per1k, base.per1k), ratio(r.anon1k, base.anon1k))
 	}
 	_ = tw.Flush()
-	fmt.Println("(medians over runs; CPU is user+system time of the process from /proc in the measured window, per million samples delivered in it)")
+	fmt.Println("(medians over runs; CPU is user+system time of the process from /proc in the measured window, per million samples delivered in it;")
+	fmt.Println(" RSS is VmRSS at the end of the run, anon RSS its RssAnon part: heap and stacks without the binary's file-backed pages)")
 }
 
 func median(v []float64) float64 {
