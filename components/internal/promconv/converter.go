@@ -117,6 +117,9 @@ type Converter struct {
 	byName   map[string]int // emitted metric name -> index in dst, for the current scrape
 	touched  []*series      // histograms/summaries seen in the current scrape
 	gen      uint64
+	fast     []fastSample // resolveCached's buffers, reused
+	fastFams []*family
+	noFast   bool // tests: always use textparse
 }
 
 // NewConverter returns a Converter that fails a scrape with more than maxSamples sample lines
@@ -153,6 +156,11 @@ func (c *Converter) Convert(body []byte, contentType string, ts time.Time, dst p
 	// an empty, successful scrape and mark every series stale.
 	if i := bytes.IndexByte(body, 0); i >= 0 {
 		return res, fmt.Errorf("parse error: NUL byte at offset %d: not a text exposition", i)
+	}
+	if isTextFormat(contentType) && len(c.lines) > 0 && !c.noFast {
+		if samples, ok := c.resolveCached(body); ok {
+			return c.convertResolved(samples, ts, dst), nil
+		}
 	}
 	p, err := textparse.New(body, contentType, c.st, textparse.ParserOptions{
 		OpenMetricsSkipSTSeries: true,
@@ -214,6 +222,34 @@ func (c *Converter) Convert(body []byte, contentType string, ts time.Time, dst p
 	}
 	res.Series, res.Stale = c.sweep(scrapeTS, dst)
 	return res, nil
+}
+
+// convertResolved converts a scrape whose lines resolveCached resolved: the same steps as
+// Convert's textparse loop, without the parsing.
+func (c *Converter) convertResolved(samples []fastSample, ts time.Time, dst pmetric.MetricSlice) Result {
+	var res Result
+	c.gen++
+	clear(c.byName)
+	c.touched = c.touched[:0]
+	scrapeTS := pcommon.NewTimestampFromTime(ts)
+	for _, f := range c.fastFams {
+		f.seen = c.gen // as family() does on the textparse path, so sweep keeps them
+	}
+	for i := range samples {
+		s := &samples[i]
+		res.Samples++
+		s.ln.seen = c.gen
+		pts := scrapeTS
+		if s.hasTS {
+			pts = pcommon.Timestamp(s.ts * int64(time.Millisecond))
+		}
+		c.add(s.ln, s.v, pts, 0, dst) // the text format has no start timestamps
+	}
+	for _, s := range c.touched {
+		c.finish(s, dst)
+	}
+	res.Series, res.Stale = c.sweep(scrapeTS, dst)
+	return res
 }
 
 // family interns a family name: a lookup with string(name) does not allocate, so only a family

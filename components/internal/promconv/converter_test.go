@@ -2,6 +2,8 @@ package promconv
 
 import (
 	"errors"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
 )
 
 const textCT = "text/plain; version=0.0.4"
@@ -297,4 +301,105 @@ func TestFailedScrapeOwesNoStaleForUnexportedSeries(t *testing.T) {
 	ms := pmetric.NewMetricSlice()
 	assert.Equal(t, 1, c.AppendStale(t0.Add(time.Second), ms))
 	assert.Equal(t, []string{"a"}, staleKeys(ms))
+}
+
+// TestFastPathEqualsTextparse converts a sequence of scrapes of every real sample, with
+// values changing, a series leaving and coming back, a new series, a changed HELP text, a
+// family changing type and explicit timestamps, twice: with the cached fast path and with
+// textparse alone. Every scrape must give the very same metrics.
+func TestFastPathEqualsTextparse(t *testing.T) {
+	for _, name := range fixtures.All {
+		t.Run(name, func(t *testing.T) {
+			base := string(fixtures.Sample(name))
+			lines := strings.Split(base, "\n")
+			firstSample := 0
+			for i, l := range lines {
+				if l != "" && l[0] != '#' {
+					firstSample = i
+					break
+				}
+			}
+			bump := func(s string, by string) string { // change every value: append digits to it
+				out := strings.Split(s, "\n")
+				for i, l := range out {
+					if l == "" || l[0] == '#' {
+						continue
+					}
+					if j := strings.LastIndexByte(l, ' '); j > 0 && !strings.ContainsAny(l[j+1:], "NaInf") {
+						out[i] = l + by
+					}
+				}
+				return strings.Join(out, "\n")
+			}
+			without := strings.Join(append(append([]string{}, lines[:firstSample]...), lines[firstSample+1:]...), "\n")
+			scrapes := []string{
+				base,
+				bump(base, "1"),
+				bump(base, "2"),
+				without, // one series gone: a stale marker
+				base,    // back
+				base + "brand_new_metric{a=\"b\"} 7\n",
+				strings.Replace(base, "# HELP ", "# HELP changed_help_of_nothing x\n# HELP ", 1),
+				"# TYPE brand_new_metric counter\nbrand_new_metric{a=\"b\"} 8\n" + base,
+				base + "with_ts 3 1600000000123\n",
+				base + "with_ts 4 1600000001123\n",
+				"",
+			}
+			fast, slow := NewConverter(0), NewConverter(0)
+			slow.noFast = true
+			ts := t0
+			for i, body := range scrapes {
+				ts = ts.Add(15 * time.Second)
+				mf, mS := pmetric.NewMetricSlice(), pmetric.NewMetricSlice()
+				rf, errF := fast.Convert([]byte(body), textCT, ts, mf)
+				rs, errS := slow.Convert([]byte(body), textCT, ts, mS)
+				require.Equal(t, errS, errF, "scrape %d", i)
+				require.Equal(t, rs, rf, "scrape %d", i)
+				require.Equal(t, canonical(t, mS), canonical(t, mf), "scrape %d", i)
+			}
+		})
+	}
+}
+
+// canonical renders metrics as sorted lines of one data point each: stale markers come out of
+// a map sweep in no particular order.
+func canonical(t *testing.T, ms pmetric.MetricSlice) []string {
+	var out []string
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.At(i)
+		one := pmetric.NewMetricSlice()
+		m.CopyTo(one.AppendEmpty())
+		c := one.At(0)
+		var n int
+		switch c.Type() {
+		case pmetric.MetricTypeGauge:
+			n = c.Gauge().DataPoints().Len()
+		case pmetric.MetricTypeSum:
+			n = c.Sum().DataPoints().Len()
+		case pmetric.MetricTypeHistogram:
+			n = c.Histogram().DataPoints().Len()
+		case pmetric.MetricTypeSummary:
+			n = c.Summary().DataPoints().Len()
+		}
+		for j := 0; j < n; j++ {
+			single := pmetric.NewMetricSlice()
+			m.CopyTo(single.AppendEmpty())
+			s := single.At(0)
+			keep := func(k int) bool { return k == j }
+			k := 0
+			switch s.Type() {
+			case pmetric.MetricTypeGauge:
+				s.Gauge().DataPoints().RemoveIf(func(pmetric.NumberDataPoint) bool { k++; return !keep(k - 1) })
+			case pmetric.MetricTypeSum:
+				s.Sum().DataPoints().RemoveIf(func(pmetric.NumberDataPoint) bool { k++; return !keep(k - 1) })
+			case pmetric.MetricTypeHistogram:
+				s.Histogram().DataPoints().RemoveIf(func(pmetric.HistogramDataPoint) bool { k++; return !keep(k - 1) })
+			case pmetric.MetricTypeSummary:
+				s.Summary().DataPoints().RemoveIf(func(pmetric.SummaryDataPoint) bool { k++; return !keep(k - 1) })
+			}
+			out = append(out, metricsJSON(t, single))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

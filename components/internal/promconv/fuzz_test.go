@@ -61,5 +61,27 @@ func FuzzConvert(f *testing.F) {
 		if res2.Stale != 0 || res2.Series != res.Series {
 			t.Fatalf("same body twice: %+v then %+v", res, res2)
 		}
+		// The second scrape took the cached fast path where it could; textparse alone must
+		// give the very same metrics.
+		slow := NewConverter(10000)
+		slow.noFast = true
+		_, _ = slow.Convert(body, ct, time.Unix(1700000000, 0), pmetric.NewMetricSlice())
+		msSlow := pmetric.NewMetricSlice()
+		if _, err := slow.Convert(body, ct, time.Unix(1700000001, 0), msSlow); err != nil {
+			t.Fatalf("textparse path failed where the fast path did not: %v", err)
+		}
+		if a, b := metricsJSON(t, ms2), metricsJSON(t, msSlow); a != b {
+			t.Fatalf("fast path and textparse differ:\nfast %s\nslow %s", a, b)
+		}
 	})
+}
+
+func metricsJSON(t testing.TB, ms pmetric.MetricSlice) string {
+	md := pmetric.NewMetrics()
+	ms.CopyTo(md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics())
+	b, err := (&pmetric.JSONMarshaler{}).MarshalMetrics(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

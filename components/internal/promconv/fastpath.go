@@ -1,0 +1,183 @@
+package promconv
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/prometheus/common/model"
+)
+
+// fastSample is one sample line of a steady-state scrape, resolved through the line cache.
+type fastSample struct {
+	ln    *line
+	v     float64
+	ts    int64
+	hasTS bool
+}
+
+var (
+	prefixHelp = []byte("# HELP ")
+	prefixType = []byte("# TYPE ")
+)
+
+// resolveCached is the steady-state fast path for the Prometheus text format: a scrape whose
+// every sample line is already in the line cache (same series text, same family) needs no
+// lexing of label sets, only a split of each line into its series text, value and timestamp.
+// It reads body without changing any state and returns the resolved samples, or ok=false as
+// soon as anything is new or unusual (a new series or family, changed HELP text, a format
+// detail it does not handle); the caller then converts the scrape with textparse, which
+// validates everything. Lines it accepts are exactly those textparse accepted before.
+func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
+	samples = c.fast[:0]
+	c.fastFams = c.fastFams[:0]
+	defer func() { c.fast = samples[:0] }()
+	var famName string
+	famType := model.MetricTypeUnknown
+	for len(body) > 0 {
+		var l []byte
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			l, body = body[:i], body[i+1:]
+		} else {
+			l, body = body, nil
+		}
+		if len(l) == 0 {
+			continue
+		}
+		if l[0] == '#' {
+			switch {
+			case bytes.HasPrefix(l, prefixType):
+				name, typ, found := bytes.Cut(l[len(prefixType):], []byte{' '})
+				f := c.families[string(name)]
+				if !found || f == nil {
+					return nil, false
+				}
+				switch string(typ) {
+				case "counter":
+					famType = model.MetricTypeCounter
+				case "gauge":
+					famType = model.MetricTypeGauge
+				case "histogram":
+					famType = model.MetricTypeHistogram
+				case "summary":
+					famType = model.MetricTypeSummary
+				case "untyped":
+					famType = model.MetricTypeUnknown
+				default:
+					return nil, false
+				}
+				famName = f.name
+				c.fastFams = append(c.fastFams, f)
+			case bytes.HasPrefix(l, prefixHelp):
+				name, help, _ := bytes.Cut(l[len(prefixHelp):], []byte{' '})
+				if f := c.families[string(name)]; f == nil || f.help != string(help) || bytes.IndexByte(help, '\\') >= 0 {
+					return nil, false // new or changed HELP: textparse unescapes and records it
+				} else {
+					c.fastFams = append(c.fastFams, f)
+				}
+			case bytes.Contains(l, []byte("HELP")) || bytes.Contains(l, []byte("TYPE")):
+				return nil, false // metadata spelled in a way this path does not parse
+			}
+			continue // a plain comment
+		}
+		end := seriesEnd(l)
+		if end <= 0 {
+			return nil, false
+		}
+		ln := c.lines[string(l[:end])]
+		if ln == nil || ln.s.dead || ln.famName != famName || ln.famType != famType {
+			return nil, false
+		}
+		rest := trimBlank(l[end:])
+		if len(rest) == len(l[end:]) { // no blank between series and value
+			return nil, false
+		}
+		value, rest := token(rest)
+		if bytes.ContainsAny(value, "pP_") { // textparse keeps to pre-Go 1.13 float formats
+			return nil, false
+		}
+		v, err := strconv.ParseFloat(unsafeString(value), 64)
+		if err != nil {
+			return nil, false
+		}
+		s := fastSample{ln: ln, v: v}
+		if rest = trimBlank(rest); len(rest) > 0 {
+			tsb, after := token(rest)
+			if len(trimBlank(after)) > 0 {
+				return nil, false
+			}
+			if s.ts, err = strconv.ParseInt(unsafeString(tsb), 10, 64); err != nil {
+				return nil, false
+			}
+			s.hasTS = true
+		}
+		samples = append(samples, s)
+		if c.maxSamples > 0 && len(samples) > c.maxSamples {
+			return nil, false // the slow path reports the limit
+		}
+	}
+	return samples, true
+}
+
+// seriesEnd returns the length of the series text at the start of a sample line: the name,
+// and the label set when there is one (quoted values may hold any character). 0 when the line
+// does not start with a plain metric name.
+func seriesEnd(l []byte) int {
+	i := 0
+	for i < len(l) && isNameChar(l[i], i == 0) {
+		i++
+	}
+	if i == 0 {
+		return 0
+	}
+	if i == len(l) || l[i] != '{' {
+		return i
+	}
+	inQuote := false
+	for i++; i < len(l); i++ {
+		switch c := l[i]; {
+		case inQuote && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && c == '}':
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func isNameChar(c byte, first bool) bool {
+	return c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9')
+}
+
+func trimBlank(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+func token(b []byte) (tok, rest []byte) {
+	i := 0
+	for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+		i++
+	}
+	return b[:i], b[i:]
+}
+
+// isTextFormat says whether contentType is the Prometheus text format, as textparse decides
+// (not OpenMetrics, whose _created and exemplar handling only textparse does, nor protobuf).
+func isTextFormat(contentType string) bool {
+	return contentType == "" || strings.HasPrefix(contentType, "text/plain")
+}
+
+// unsafeString views b as a string without copying, for parsing functions that do not keep
+// it (an error that would keep it is discarded).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
