@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -42,9 +43,9 @@ type remoteWriteExporter struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	enc    *encoder
-	encMu  sync.Mutex // enqueue may be called concurrently; the encoder and its buffer are not shared
-	encBuf []byte
+	enc            *encoder
+	encMu          sync.Mutex // enqueue may be called concurrently; the encoder and its buffer are not shared
+	encBuf, recBuf []byte
 	// The sender's buffers, reused from request to request.
 	reqBuf, snappyBuf []byte
 }
@@ -86,19 +87,28 @@ func (e *remoteWriteExporter) shutdown(context.Context) error {
 	return e.queue.Close()
 }
 
-// recordFormat is the first byte of every queue record: the rest is the protobuf encoding of
-// a remote-write WriteRequest. A record of another format (an older version's) is skipped.
-const recordFormat byte = 0x02
+// Queue records start with a format byte. recordSnappy: the rest is the snappy block of the
+// protobuf encoding of a remote-write WriteRequest (what enqueue writes: remote write repeats
+// every label on every series, which compresses three to five times). recordRaw: the same,
+// uncompressed. Any other first byte is an unknown format, skipped with a log line.
+const (
+	recordRaw    byte = 0x02
+	recordSnappy byte = 0x03
+)
 
 // enqueue encodes a scrape as remote write and appends it to the disk queue; it is durable
 // (against a process crash) on return. Encoding here, once, leaves the sender nothing to do
 // but concatenate records, compress and send.
 func (e *remoteWriteExporter) enqueue(_ context.Context, md pmetric.Metrics) error {
 	e.encMu.Lock()
-	e.encBuf = e.enc.appendMetrics(append(e.encBuf[:0], recordFormat), md)
-	err := e.queue.Push(e.encBuf)
-	if cap(e.encBuf) > 4<<20 {
-		e.encBuf = nil // do not keep an outsized scrape's buffer
+	e.encBuf = e.enc.appendMetrics(e.encBuf[:0], md)
+	rec := slices.Grow(e.recBuf[:0], 1+snappy.MaxEncodedLen(len(e.encBuf)))
+	rec = append(rec, recordSnappy)
+	rec = rec[:1+len(snappy.Encode(rec[1:cap(rec)], e.encBuf))]
+	err := e.queue.Push(rec)
+	e.recBuf = rec
+	if cap(e.encBuf) > 4<<20 || cap(e.recBuf) > 4<<20 {
+		e.encBuf, e.recBuf = nil, nil // do not keep an outsized scrape's buffers
 	}
 	e.encMu.Unlock()
 	if err != nil {
@@ -190,7 +200,7 @@ func (e *remoteWriteExporter) push(ctx context.Context, md pmetric.Metrics) erro
 	for i := 0; i < rms.Len(); i++ {
 		one := pmetric.NewMetrics()
 		rms.At(i).CopyTo(one.ResourceMetrics().AppendEmpty())
-		recs = append(recs, e.enc.appendMetrics([]byte{recordFormat}, one))
+		recs = append(recs, e.enc.appendMetrics([]byte{recordRaw}, one))
 	}
 	e.encMu.Unlock()
 	return e.sendRecords(ctx, recs)
@@ -208,19 +218,19 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) er
 		e.reqBuf = e.reqBuf[:0]
 		end := start
 		for ; end < len(recs); end++ {
-			r := recs[end]
-			if len(r) == 0 || r[0] != recordFormat {
+			n, ok := recordLen(recs[end])
+			if !ok {
 				if end == start {
-					e.logger.Error("Dropping a remote-write queue record of an unknown format", zap.Int("bytes", len(r)))
+					e.logger.Error("Dropping an unreadable remote-write queue record", zap.Int("bytes", len(recs[end])))
 					start++
 					continue
 				}
 				break
 			}
-			if end > start && len(e.reqBuf)+len(r)-1 > e.cfg.MaxBatchSizeBytes {
+			if end > start && len(e.reqBuf)+n > e.cfg.MaxBatchSizeBytes {
 				break
 			}
-			e.reqBuf = append(e.reqBuf, r[1:]...)
+			e.reqBuf = appendRecord(e.reqBuf, recs[end], n)
 		}
 		if end == start {
 			continue
@@ -239,6 +249,34 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) er
 		}
 	}
 	return nil
+}
+
+// recordLen is the length of a record's WriteRequest encoding; false for an unreadable record.
+func recordLen(r []byte) (int, bool) {
+	if len(r) == 0 {
+		return 0, false
+	}
+	switch r[0] {
+	case recordRaw:
+		return len(r) - 1, true
+	case recordSnappy:
+		n, err := snappy.DecodedLen(r[1:])
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// appendRecord appends a record's WriteRequest encoding (n bytes, from recordLen) to buf.
+func appendRecord(buf, r []byte, n int) []byte {
+	if r[0] == recordRaw {
+		return append(buf, r[1:]...)
+	}
+	l := len(buf)
+	buf = slices.Grow(buf, n)[:l+n]
+	if _, err := snappy.Decode(buf[l:], r[1:]); err != nil {
+		return buf[:l] // a corrupt block: its CRC passed, so it was written corrupt; skip it
+	}
+	return buf
 }
 
 // retryAfterError is a retryable answer that said when to come back.

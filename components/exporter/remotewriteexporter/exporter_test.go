@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/remotewriteexporter/internal/diskqueue"
 	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/remotewriteexporter/internal/metadata"
 )
 
@@ -272,4 +273,46 @@ func TestConfigValidate(t *testing.T) {
 		assert.ErrorContains(t, cfg.Validate(), tt.want, tt.name)
 	}
 	assert.Zero(t, createDefaultConfig().BackOffConfig.MaxElapsedTime, "outages are waited out")
+}
+
+// TestQueueRecordsAreCompressedAndUnknownOnesSkipped: enqueue writes snappy records, which
+// the sender expands; a record of an unknown format (or a corrupt block) between two good
+// ones is dropped with one log line and the good ones are delivered in one request.
+func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
+	rcv := &receiver{}
+	core, logs := observer.New(zapcore.InfoLevel)
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	cfg := createDefaultConfig()
+	cfg.Endpoint = srv.URL + "/api/v1/write"
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	e := newExporter(cfg, set) // not started: no sender runs beside the test
+	e.client = srv.Client()
+	q, err := diskqueue.Open(t.TempDir(), diskqueue.Options{MaxBytes: 1 << 30})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = q.Close() })
+	e.queue = q
+	var raw []byte
+	raw = e.enc.appendMetrics(raw, scrape("a", t0))
+	require.NoError(t, e.enqueue(context.Background(), scrape("a", t0)))
+	recs, _, err := q.Peek(10, 1<<20)
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	rec := recs[0]
+	require.Equal(t, recordSnappy, rec[0])
+	assert.Less(t, len(rec), len(raw)/2, "remote write's repeated labels compress")
+	n, ok := recordLen(rec)
+	require.True(t, ok)
+	assert.Equal(t, raw, appendRecord(nil, rec, n), "the record expands to the encoding")
+
+	unknown := []byte{0x7f, 1, 2, 3}
+	later := append([]byte{recordRaw}, e.enc.appendMetrics(nil, scrape("b", t0))...)
+	require.NoError(t, e.sendRecords(context.Background(), [][]byte{rec, unknown, later}))
+	assert.Len(t, logs.FilterMessage("Dropping an unreadable remote-write queue record").All(), 1)
+	got := map[string]bool{}
+	for _, ts := range rcv.byName()["DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"] {
+		got[labelsOf(ts)["pod"]] = true
+	}
+	assert.Equal(t, map[string]bool{"a": true, "b": true}, got)
 }
