@@ -1,10 +1,6 @@
 package kubernetes_test
 
 import (
-	"os"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,43 +8,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/yaml"
+
+	shipped "github.com/otelcol-llminference/otelcol-llminference/tests/manifests"
 )
 
-// manifestDir is configs/kubernetes of this repository.
-func manifestDir(t *testing.T) string {
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Join(filepath.Dir(file), "..", "..", "configs", "kubernetes")
-}
-
-// manifests decodes the files configs/kubernetes/kustomization.yaml lists, in its order, and
-// checks that it lists every manifest in the directory.
+// manifests decodes configs/kubernetes (tests/manifests.Load).
 func manifests(t *testing.T) (files []string, objs []any) {
-	dir := manifestDir(t)
-	var kust struct {
-		Resources []string `json:"resources"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	ms, err := shipped.Load()
 	require.NoError(t, err)
-	require.NoError(t, yaml.Unmarshal(b, &kust))
-	all, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	require.NoError(t, err)
-	for _, f := range all {
-		if base := filepath.Base(f); base != "kustomization.yaml" {
-			require.Truef(t, slices.Contains(kust.Resources, base), "%s is not listed in kustomization.yaml", base)
-		}
-	}
-	dec := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
-	for _, name := range kust.Resources {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		obj, _, err := dec.Decode(b, nil, nil)
-		require.NoErrorf(t, err, "%s", name)
-		files = append(files, name)
-		objs = append(objs, obj)
+	for _, m := range ms {
+		files = append(files, m.File)
+		objs = append(objs, m.Object)
 	}
 	return files, objs
 }

@@ -16,41 +16,19 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/yaml"
 
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 )
 
 const dir = "../../configs/kubernetes"
 
-// decodeAll decodes every manifest listed in kustomization.yaml strictly: an unknown or
-// duplicated field is an error, as with kubectl's server-side field validation.
+// decodeAll is Load by file name.
 func decodeAll(t *testing.T) map[string]runtime.Object {
-	var kust struct {
-		APIVersion string   `json:"apiVersion"`
-		Kind       string   `json:"kind"`
-		Resources  []string `json:"resources"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	ms, err := Load()
 	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(b, &kust))
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	require.NoError(t, err)
-	for _, f := range files {
-		if base := filepath.Base(f); base != "kustomization.yaml" {
-			assert.Contains(t, kust.Resources, base, "every manifest is in kustomization.yaml")
-		}
-	}
-	codecs := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict)
 	out := map[string]runtime.Object{}
-	for _, name := range kust.Resources {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		obj, _, err := codecs.UniversalDeserializer().Decode(b, nil, nil)
-		require.NoErrorf(t, err, "%s decodes strictly", name)
-		out[name] = obj
+	for _, m := range ms {
+		out[m.File] = m.Object
 	}
 	return out
 }

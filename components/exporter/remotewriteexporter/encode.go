@@ -133,13 +133,7 @@ func (e *encoder) appendNumbers(buf []byte, name string, dps pmetric.NumberDataP
 }
 
 func (e *encoder) appendHistogram(buf []byte, name string, dp pmetric.HistogramDataPoint) []byte {
-	stale := dp.Flags().NoRecordedValue()
-	val := func(v float64) float64 {
-		if stale {
-			return math.Float64frombits(staleNaN)
-		}
-		return v
-	}
+	val := staleOr(dp.Flags().NoRecordedValue())
 	ts := dp.Timestamp()
 	attrs := dp.Attributes()
 	bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
@@ -170,13 +164,7 @@ func (e *encoder) appendHistogram(buf []byte, name string, dp pmetric.HistogramD
 }
 
 func (e *encoder) appendSummary(buf []byte, name string, dp pmetric.SummaryDataPoint) []byte {
-	stale := dp.Flags().NoRecordedValue()
-	val := func(v float64) float64 {
-		if stale {
-			return math.Float64frombits(staleNaN)
-		}
-		return v
-	}
+	val := staleOr(dp.Flags().NoRecordedValue())
 	ts := dp.Timestamp()
 	attrs := dp.Attributes()
 	qs := dp.QuantileValues()
@@ -260,6 +248,15 @@ func (e *encoder) formatBound(f float64) string {
 		e.bounds[f] = s
 	}
 	return s
+}
+
+// staleOr returns the value to send for a data point's samples: the staleness marker for all
+// of them when the point is one.
+func staleOr(stale bool) func(float64) float64 {
+	if stale {
+		return func(float64) float64 { return math.Float64frombits(staleNaN) }
+	}
+	return func(v float64) float64 { return v }
 }
 
 // sortLabels sorts by name; label sets are small and mostly sorted, so insertion sort wins.
