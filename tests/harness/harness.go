@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -377,15 +378,33 @@ func StartCollector(t testing.TB, bin, configYAML string) *Process {
 
 // RSS returns the resident set size of a running process, in bytes (from /proc).
 func (p *Process) RSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	st, err := ProcStatus(p.Pid(), "VmRSS")
+	return st["VmRSS"], err
+}
+
+// ProcStatus reads the given size fields of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, ...),
+// in bytes; a field the kernel does not report is an error.
+func ProcStatus(pid int, keys ...string) (map[string]int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	out := make(map[string]int64, len(keys))
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024, err
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok || !slices.Contains(keys, key) {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/%d/status %s: %w", pid, key, err)
+		}
+		out[key] = kb << 10
+	}
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			return nil, fmt.Errorf("no %s for pid %d", k, pid)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", p.Pid())
+	return out, nil
 }

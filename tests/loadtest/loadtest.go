@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
+	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/rwsink"
 )
@@ -301,10 +302,11 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	res.WindowSamples = res.Delivered - d0
 	st := sink.Stats()
 	res.Series, res.Rejected, res.FirstError = st.Series, st.Rejected, st.FirstError
-	res.RSS, res.PeakRSS, res.AnonRSS, err = procRSS(p.Pid())
+	mem, err := harness.ProcStatus(p.Pid(), "VmRSS", "VmHWM", "RssAnon")
 	if err != nil {
 		return fail(err)
 	}
+	res.RSS, res.PeakRSS, res.AnonRSS = mem["VmRSS"], mem["VmHWM"], mem["RssAnon"]
 	return res, nil
 }
 
@@ -332,33 +334,6 @@ func procCPU(pid int) (float64, error) {
 		return 0, err
 	}
 	return (ut + st) / clockTicks, nil
-}
-
-// procRSS returns VmRSS, VmHWM (peak) and RssAnon in bytes.
-func procRSS(pid int) (rss, hwm, anon int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		key, rest, ok := strings.Cut(line, ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM" && key != "RssAnon") {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		switch key {
-		case "VmRSS":
-			rss = kb << 10
-		case "VmHWM":
-			hwm = kb << 10
-		default:
-			anon = kb << 10
-		}
-	}
-	return rss, hwm, anon, nil
 }
 
 func tailLines(s string, n int) string {

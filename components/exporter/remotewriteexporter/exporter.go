@@ -192,20 +192,6 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 	}
 }
 
-// push encodes md and writes it, as the queue would send it (tests use it directly).
-func (e *remoteWriteExporter) push(ctx context.Context, md pmetric.Metrics) error {
-	var recs [][]byte
-	rms := md.ResourceMetrics()
-	e.encMu.Lock()
-	for i := 0; i < rms.Len(); i++ {
-		one := pmetric.NewMetrics()
-		rms.At(i).CopyTo(one.ResourceMetrics().AppendEmpty())
-		recs = append(recs, e.enc.appendMetrics([]byte{recordRaw}, one))
-	}
-	e.encMu.Unlock()
-	return e.sendRecords(ctx, recs)
-}
-
 // sendRecords writes queue records in order, in requests of up to max_batch_size_bytes
 // (uncompressed; a single larger record goes alone). Records are WriteRequest encodings, so a
 // request is their concatenation: a series scraped several times appears once per scrape,

@@ -112,6 +112,21 @@ func newTestExporter(t *testing.T, rcv *receiver, logger *zap.Logger, mutate fun
 
 var t0 = time.Unix(1700000000, 0)
 
+// push encodes md, one record per resource as enqueue would write them, and sends it as the
+// sender would, without the queue.
+func (e *remoteWriteExporter) push(ctx context.Context, md pmetric.Metrics) error {
+	var recs [][]byte
+	rms := md.ResourceMetrics()
+	e.encMu.Lock()
+	for i := 0; i < rms.Len(); i++ {
+		one := pmetric.NewMetrics()
+		rms.At(i).CopyTo(one.ResourceMetrics().AppendEmpty())
+		recs = append(recs, e.enc.appendMetrics([]byte{recordRaw}, one))
+	}
+	e.encMu.Unlock()
+	return e.sendRecords(ctx, recs)
+}
+
 // scrape builds what the pipeline delivers for one pod: identity on the resource, a gauge with
 // a stale marker, a counter without _total (dcgm style) and a histogram.
 func scrape(pod string, ts time.Time) pmetric.Metrics {

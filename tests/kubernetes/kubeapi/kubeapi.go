@@ -38,6 +38,8 @@ import (
 	"github.com/prometheus/common/model"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 )
 
 // BinDir is where the binaries are looked up: $KUBE_BIN_DIR, else .cache/k8s/bin at the repository root.
@@ -109,7 +111,7 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	t.Cleanup(c.stop)
 
-	clientPort, peerPort := freePort(t), freePort(t)
+	clientPort, peerPort := harness.FreePort(t), harness.FreePort(t)
 	c.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", clientPort)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
 	p, err := c.spawn("etcd", filepath.Join(bin, "etcd"),
@@ -126,7 +128,7 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	for i := 0; i < n; i++ {
 		a := &APIServer{c: c, Name: fmt.Sprintf("apiserver-%d", i)}
-		a.Port = freePort(t)
+		a.Port = harness.FreePort(t)
 		a.URL = fmt.Sprintf("https://127.0.0.1:%d", a.Port)
 		a.log = filepath.Join(dir, a.Name+".log")
 		a.args = []string{
@@ -375,15 +377,6 @@ func waitHTTP(u string, tc *tls.Config, timeout time.Duration, p *proc) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("timed out after %s: %s", timeout, last)
-}
-
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func tailFile(path string) string {
