@@ -1,4 +1,5 @@
-package main
+// Package demo tests `make demo` as a user runs it.
+package demo
 
 import (
 	"bufio"

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
 )
 
 // rig is one durability scenario: simulated pods scraped every second by the collector, which

@@ -20,9 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/kubernetes/kubeapi"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/rwsink"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
+	"github.com/otelcol-llminference/otelcol-llminference/internal/localstack"
 )
 
 // Contender names.
@@ -57,7 +57,8 @@ func Renames() ([]Rename, error) {
 	return out, nil
 }
 
-// remoteWriteExporter is the exporter block of ours and stock: configs/local.yaml's settings.
+// remoteWriteExporter is contrib's remote-write exporter block of ours-prw and stock, set to
+// send exactly what our own exporter sends: names as they are, the pod identity as labels.
 func remoteWriteExporter(sinkURL string) string {
 	return fmt.Sprintf(`  prometheus_remote_write:
     endpoint: %s
@@ -204,7 +205,7 @@ func VMAgentConfig(w *Workload, renames []Rename) string {
 }
 
 // StartContender starts one contender over the workload, shipping to sinkURL.
-func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string) (*harness.Process, error) {
+func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string) (*localstack.Process, error) {
 	renames, otelcol, vmagent := o.Renames, o.OtelcolBin, o.VMAgentBin
 	write := func(file, body string) (string, error) {
 		path := filepath.Join(dir, file)
@@ -217,19 +218,19 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 		if err != nil {
 			return nil, err
 		}
-		return harness.StartProcess(otelcol, "--config", cfg)
+		return localstack.StartProcess(otelcol, "--config", cfg)
 	case Stock:
 		cfg, err := write("stock.yaml", StockConfig(w, renames, sinkURL))
 		if err != nil {
 			return nil, err
 		}
-		return harness.StartProcess(otelcol, "--config", cfg)
+		return localstack.StartProcess(otelcol, "--config", cfg)
 	case VMAgent:
 		cfg, err := write("vmagent.yaml", VMAgentConfig(w, renames))
 		if err != nil {
 			return nil, err
 		}
-		return harness.StartProcess(vmagent,
+		return localstack.StartProcess(vmagent,
 			"-promscrape.config="+cfg,
 			"-remoteWrite.url="+sinkURL,
 			"-remoteWrite.tmpDataPath="+filepath.Join(dir, "vmagent-data"),

@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
-	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
+	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
+	"github.com/otelcol-llminference/otelcol-llminference/internal/localstack"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/rwsink"
 )
 
@@ -302,7 +302,7 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	res.WindowSamples = res.Delivered - d0
 	st := sink.Stats()
 	res.Series, res.Rejected, res.FirstError = st.Series, st.Rejected, st.FirstError
-	mem, err := harness.ProcStatus(p.Pid(), "VmRSS", "VmHWM", "RssAnon")
+	mem, err := localstack.ProcStatus(p.Pid(), "VmRSS", "VmHWM", "RssAnon")
 	if err != nil {
 		return fail(err)
 	}

@@ -20,8 +20,6 @@ import (
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 )
 
-const dir = "../../configs/kubernetes"
-
 // decodeAll is Load by file name.
 func decodeAll(t *testing.T) map[string]runtime.Object {
 	ms, err := Load()

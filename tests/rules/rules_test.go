@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/assert"
@@ -84,7 +85,7 @@ func TestRulesSelectShippedMetrics(t *testing.T) {
 					return nil
 				}
 				for _, m := range vs.LabelMatchers {
-					if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+					if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 						checked++
 						assert.Truef(t, known[m.Value] || strings.HasPrefix(m.Value, "DCGM_FI_"), "rule %s%s selects %q, which the collector does not ship", r.Record, r.Alert, m.Value)
 					}

@@ -48,7 +48,6 @@ type Sink struct {
 	srv      *http.Server
 	ln       net.Listener
 	track    string
-	exclude  map[string]bool
 	zstdDec  *zstd.Decoder
 	mu       sync.Mutex
 	stats    Stats
@@ -203,11 +202,11 @@ func validate(ts *prompb.TimeSeries, now time.Time) error {
 	for i, l := range ts.Labels {
 		if l.Name == model.MetricNameLabel {
 			hasName = true
-			if !model.IsValidLegacyMetricName(l.Value) {
+			if !model.LegacyValidation.IsValidMetricName(l.Value) {
 				return fmt.Errorf("invalid metric name %q", l.Value)
 			}
 		}
-		if !model.LabelName(l.Name).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(l.Name) {
 			return fmt.Errorf("series %s: invalid label name %q", labelsString(ts.Labels), l.Name)
 		}
 		if l.Value == "" {

@@ -30,6 +30,8 @@ import (
 	"github.com/prometheus/prometheus/model/textparse"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // ErrTooManySamples is returned (wrapped) when a scrape exceeds the converter's sample limit.
@@ -119,7 +121,6 @@ type Converter struct {
 	gen      uint64
 	fast     []fastSample // resolveCached's buffers, reused
 	fastFams []*family
-	noFast   bool // tests: always use textparse
 }
 
 // NewConverter returns a Converter that fails a scrape with more than maxSamples sample lines
@@ -151,13 +152,19 @@ type Result struct {
 // On error dst may hold a partial result that the caller must discard, and should call
 // AppendStale (a failed scrape makes every series stale, as in Prometheus).
 func (c *Converter) Convert(body []byte, contentType string, ts time.Time, dst pmetric.MetricSlice) (Result, error) {
+	return c.convert(body, contentType, ts, dst, true)
+}
+
+// convert is Convert; fastPath false parses with textparse even where the cached fast path
+// could resolve the body (the tests compare the two).
+func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst pmetric.MetricSlice, fastPath bool) (Result, error) {
 	var res Result
 	// textparse stops at a NUL byte as if the input ended there: binary garbage would pass as
 	// an empty, successful scrape and mark every series stale.
 	if i := bytes.IndexByte(body, 0); i >= 0 {
 		return res, fmt.Errorf("parse error: NUL byte at offset %d: not a text exposition", i)
 	}
-	if isTextFormat(contentType) && len(c.lines) > 0 && !c.noFast {
+	if fastPath && isTextFormat(contentType) && len(c.lines) > 0 {
 		if samples, ok := c.resolveCached(body); ok {
 			return c.convertResolved(samples, ts, dst), nil
 		}
@@ -660,8 +667,6 @@ func (c *Converter) AppendStale(ts time.Time, dst pmetric.MetricSlice) int {
 	return n
 }
 
-var staleFlags = pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
-
 func (c *Converter) appendStale(s *series, ts pcommon.Timestamp, dst pmetric.MetricSlice) {
 	m := c.metric(s, dst)
 	switch s.kind {
@@ -669,20 +674,20 @@ func (c *Converter) appendStale(s *series, ts pcommon.Timestamp, dst pmetric.Met
 		dp := m.Gauge().DataPoints().AppendEmpty()
 		putAttrs(dp.Attributes(), s.attrs)
 		dp.SetTimestamp(ts)
-		dp.SetFlags(staleFlags)
+		dp.SetFlags(scrapecontract.StaleFlags)
 	case kindSum:
 		dp := m.Sum().DataPoints().AppendEmpty()
 		putAttrs(dp.Attributes(), s.attrs)
 		dp.SetStartTimestamp(s.start)
 		dp.SetTimestamp(ts)
-		dp.SetFlags(staleFlags)
+		dp.SetFlags(scrapecontract.StaleFlags)
 	case kindHistogram:
 		// The exporter marks each bucket series stale, so the bounds must be the last ones seen.
 		dp := m.Histogram().DataPoints().AppendEmpty()
 		putAttrs(dp.Attributes(), s.attrs)
 		dp.SetStartTimestamp(s.start)
 		dp.SetTimestamp(ts)
-		dp.SetFlags(staleFlags)
+		dp.SetFlags(scrapecontract.StaleFlags)
 		dp.ExplicitBounds().Append(s.bounds...)
 		dp.BucketCounts().Append(make([]uint64, len(s.bounds)+1)...)
 	case kindSummary:
@@ -690,7 +695,7 @@ func (c *Converter) appendStale(s *series, ts pcommon.Timestamp, dst pmetric.Met
 		putAttrs(dp.Attributes(), s.attrs)
 		dp.SetStartTimestamp(s.start)
 		dp.SetTimestamp(ts)
-		dp.SetFlags(staleFlags)
+		dp.SetFlags(scrapecontract.StaleFlags)
 		for _, q := range s.bounds {
 			dp.QuantileValues().AppendEmpty().SetQuantile(q)
 		}

@@ -346,13 +346,12 @@ func TestFastPathEqualsTextparse(t *testing.T) {
 				"",
 			}
 			fast, slow := NewConverter(0), NewConverter(0)
-			slow.noFast = true
 			ts := t0
 			for i, body := range scrapes {
 				ts = ts.Add(15 * time.Second)
 				mf, mS := pmetric.NewMetricSlice(), pmetric.NewMetricSlice()
 				rf, errF := fast.Convert([]byte(body), textCT, ts, mf)
-				rs, errS := slow.Convert([]byte(body), textCT, ts, mS)
+				rs, errS := slow.convert([]byte(body), textCT, ts, mS, false)
 				require.Equal(t, errS, errF, "scrape %d", i)
 				require.Equal(t, rs, rf, "scrape %d", i)
 				require.Equal(t, canonical(t, mS), canonical(t, mf), "scrape %d", i)

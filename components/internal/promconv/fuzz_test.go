@@ -64,10 +64,9 @@ func FuzzConvert(f *testing.F) {
 		// The second scrape took the cached fast path where it could; textparse alone must
 		// give the very same metrics.
 		slow := NewConverter(10000)
-		slow.noFast = true
-		_, _ = slow.Convert(body, ct, time.Unix(1700000000, 0), pmetric.NewMetricSlice())
+		_, _ = slow.convert(body, ct, time.Unix(1700000000, 0), pmetric.NewMetricSlice(), false)
 		msSlow := pmetric.NewMetricSlice()
-		if _, err := slow.Convert(body, ct, time.Unix(1700000001, 0), msSlow); err != nil {
+		if _, err := slow.convert(body, ct, time.Unix(1700000001, 0), msSlow, false); err != nil {
 			t.Fatalf("textparse path failed where the fast path did not: %v", err)
 		}
 		if a, b := metricsJSON(t, ms2), metricsJSON(t, msSlow); a != b {

@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
+	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // nodeBatch is what one collector on a busy GPU node receives in one interval: 8 vLLM pods
@@ -42,8 +44,8 @@ func BenchmarkProcess(b *testing.B) {
 	batch, _ := nodeBatch(b)
 	parts := map[string]func(pmetric.ResourceMetrics) bool{
 		"node":      func(pmetric.ResourceMetrics) bool { return true },
-		"inference": func(rm pmetric.ResourceMetrics) bool { return kind(rm) == kindInference },
-		"gpu":       func(rm pmetric.ResourceMetrics) bool { return kind(rm) == kindGPUExporter },
+		"inference": func(rm pmetric.ResourceMetrics) bool { return kind(rm) == scrapecontract.KindInference },
+		"gpu":       func(rm pmetric.ResourceMetrics) bool { return kind(rm) == scrapecontract.KindGPUExporter },
 	}
 	for _, name := range []string{"node", "inference", "gpu"} {
 		b.Run(name, func(b *testing.B) {

@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 const metricPodGPUInfo = "llm_inference_pod_gpu_info"
@@ -34,7 +36,7 @@ func first(a pcommon.Map, keys []string) (string, string) {
 // the pod's workload, model and backend, and drops other GPUs' series unless keep_unassigned_gpus.
 func (p *llmProcessor) processGPU(rm pmetric.ResourceMetrics, now time.Time) {
 	res := rm.Resource().Attributes()
-	res.PutStr(lblNode, str(res, inNode))
+	res.PutStr(lblNode, str(res, scrapecontract.AttrNodeName))
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		sms.At(i).Metrics().RemoveIf(func(m pmetric.Metric) bool {
@@ -132,7 +134,7 @@ func (p *llmProcessor) podGPUInfo(ms pmetric.MetricSlice, res pcommon.Map, k pod
 		}
 		dp.SetTimestamp(ts)
 		if stale {
-			dp.SetFlags(staleFlags)
+			dp.SetFlags(scrapecontract.StaleFlags)
 		} else {
 			dp.SetDoubleValue(1)
 		}

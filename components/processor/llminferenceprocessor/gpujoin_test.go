@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 type gpuRow struct {
@@ -120,7 +122,7 @@ func TestGPUJoin(t *testing.T) {
 	assert.Contains(t, []string{"0", "1"}, str(info, "gpu"))
 	for i := 0; i < out.ResourceMetrics().Len(); i++ {
 		rm := out.ResourceMetrics().At(i)
-		if str(rm.Resource().Attributes(), inPod) == "qwen-0" {
+		if str(rm.Resource().Attributes(), scrapecontract.AttrPodName) == "qwen-0" {
 			v, ok := rm.Resource().Attributes().Get(attrGPUUUIDs)
 			require.True(t, ok)
 			assert.Equal(t, []any{"GPU-0", "GPU-1"}, v.Slice().AsRaw())
@@ -168,7 +170,7 @@ func TestGPUJoinTargetGone(t *testing.T) {
 	rm := scrape(t, md, inferencePod("qwen-0", "qwen-chat", "vllm"), running, *now)
 	ms := rm.ScopeMetrics().At(0).Metrics()
 	for i := 0; i < ms.Len(); i++ {
-		ms.At(i).Gauge().DataPoints().At(0).SetFlags(staleFlags)
+		ms.At(i).Gauge().DataPoints().At(0).SetFlags(scrapecontract.StaleFlags)
 	}
 	out := process(t, p, md)
 	assert.Equal(t, map[string]string{"GPU-0": "stale"}, podGPUs(out, "qwen-0"))

@@ -11,41 +11,36 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/internal/promconv"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 var t0 = time.Unix(1700000000, 0)
 
 // target describes a scrape as the llminference receiver would report it.
 type target struct {
-	kind, namespace, pod, node, workload, backend string
+	scrapecontract.Target
+	url string
 }
 
 func inferencePod(pod, workload, backend string) target {
-	return target{kind: kindInference, namespace: "llm", pod: pod, node: "gpu-node-1", workload: workload, backend: backend}
+	return target{scrapecontract.Target{Kind: scrapecontract.KindInference, Namespace: "llm", Pod: pod, Node: "gpu-node-1",
+		Workload: workload, Backend: backend}, "http://10.0.0.1:8000/metrics"}
 }
 
-func gpuExporter() target { return target{kind: kindGPUExporter, node: "gpu-node-1"} }
+func gpuExporter() target {
+	return target{scrapecontract.Target{Kind: scrapecontract.KindGPUExporter, Node: "gpu-node-1"}, "http://10.0.0.2:9400/metrics"}
+}
 
-// scrape converts an exposition into the receiver's output for tg, appended to md.
+// scrape converts an exposition into the receiver's output for tg, appended to md: the
+// receiver's converter, resource and self-metrics.
 func scrape(t testing.TB, md pmetric.Metrics, tg target, body []byte, ts time.Time) pmetric.ResourceMetrics {
 	rm := md.ResourceMetrics().AppendEmpty()
-	a := rm.Resource().Attributes()
-	a.PutStr(inKind, tg.kind)
-	a.PutStr(inNode, tg.node)
-	if tg.kind == kindInference {
-		a.PutStr(inNamespace, tg.namespace)
-		a.PutStr(inPod, tg.pod)
-		a.PutStr(inWorkload, tg.workload)
-		a.PutStr(inBackend, tg.backend)
-	}
+	tg.PutResource(rm.Resource().Attributes(), tg.url, "")
 	sm := rm.ScopeMetrics().AppendEmpty()
-	_, err := promconv.NewConverter(0).Convert(body, "text/plain; version=0.0.4", ts, sm.Metrics())
+	res, err := promconv.NewConverter(0).Convert(body, "text/plain; version=0.0.4", ts, sm.Metrics())
 	require.NoError(t, err)
-	up := sm.Metrics().AppendEmpty()
-	up.SetName(metricTargetUp)
-	dp := up.SetEmptyGauge().DataPoints().AppendEmpty()
-	dp.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-	dp.SetDoubleValue(1)
+	scrapecontract.AppendSelfMetrics(sm.Metrics(), pcommon.NewTimestampFromTime(ts), true, 0.01, res.Samples)
 	return rm
 }
 
@@ -68,7 +63,7 @@ func metricsOf(md pmetric.Metrics, pod string) map[string]pmetric.Metric {
 	out := map[string]pmetric.Metric{}
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
-		if str(rm.Resource().Attributes(), inPod) != pod {
+		if str(rm.Resource().Attributes(), scrapecontract.AttrPodName) != pod {
 			continue
 		}
 		for j := 0; j < rm.ScopeMetrics().Len(); j++ {

@@ -14,23 +14,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
-)
 
-// Resource attributes the llminference receiver sets (inputs).
-const (
-	inKind      = "llm.target.kind"
-	inNamespace = "k8s.namespace.name"
-	inPod       = "k8s.pod.name"
-	inNode      = "k8s.node.name"
-	inWorkload  = "llm.workload.name"
-	inBackend   = "llm.backend"
-
-	kindInference   = "inference"
-	kindGPUExporter = "gpu_exporter"
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // Labels of the unified schema. The pod identity goes on the resource (one write per scrape, not
-// per data point); the exporter's resource_constant_labels turns it into labels.
+// per data point); the exporter's resource_labels turns it into labels.
 const (
 	lblNamespace = "namespace"
 	lblPod       = "pod"
@@ -41,12 +30,6 @@ const (
 
 	attrGPUUUIDs = "gpu.uuid"
 )
-
-// selfPrefix marks the receiver's own per-target metrics, which are always forwarded.
-const selfPrefix = "llm_inference_"
-
-// metricTargetUp is the receiver's up metric; its stale marker means the target went away.
-const metricTargetUp = "llm_inference_target_up"
 
 type llmProcessor struct {
 	cfg    *Config
@@ -62,8 +45,18 @@ type llmProcessor struct {
 	cands   []candidate
 	best    map[string]int
 	firstOf map[string]int
-	action  []int8
+	actions []action
 }
+
+// action is what mapMetrics does with one source metric of a scrape.
+type action int8
+
+const (
+	actionDrop    action = iota // an engine metric no rule maps (unless keep_original_metrics)
+	actionKeep                  // forwarded as it is (self-metrics, keep_original_metrics)
+	actionRename                // renamed in place by its first rule
+	actionApplied               // actionRename, done
+)
 
 type podKey struct{ namespace, pod string }
 
@@ -109,12 +102,12 @@ func (p *llmProcessor) processMetrics(_ context.Context, md pmetric.Metrics) (pm
 	rms := md.ResourceMetrics()
 	// Inference pods first, so a GPU scrape in the same batch already knows them.
 	for i := 0; i < rms.Len(); i++ {
-		if kind(rms.At(i)) == kindInference {
+		if kind(rms.At(i)) == scrapecontract.KindInference {
 			p.processInference(rms.At(i), now)
 		}
 	}
 	for i := 0; i < rms.Len(); i++ {
-		if kind(rms.At(i)) == kindGPUExporter && p.cfg.GPU.Join {
+		if kind(rms.At(i)) == scrapecontract.KindGPUExporter && p.cfg.GPU.Join {
 			p.processGPU(rms.At(i), now)
 		}
 	}
@@ -130,7 +123,7 @@ func (p *llmProcessor) processMetrics(_ context.Context, md pmetric.Metrics) (pm
 }
 
 func kind(rm pmetric.ResourceMetrics) string {
-	v, _ := rm.Resource().Attributes().Get(inKind)
+	v, _ := rm.Resource().Attributes().Get(scrapecontract.AttrTargetKind)
 	return v.Str()
 }
 
@@ -142,12 +135,12 @@ func str(m pcommon.Map, k string) string {
 // processInference maps one inference pod's scrape onto the unified schema.
 func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Time) {
 	res := rm.Resource().Attributes()
-	key := podKey{str(res, inNamespace), str(res, inPod)}
-	backend := str(res, inBackend)
+	key := podKey{str(res, scrapecontract.AttrNamespace), str(res, scrapecontract.AttrPodName)}
+	backend := str(res, scrapecontract.AttrBackend)
 	res.PutStr(lblNamespace, key.namespace)
 	res.PutStr(lblPod, key.pod)
-	res.PutStr(lblNode, str(res, inNode))
-	res.PutStr(lblWorkload, str(res, inWorkload))
+	res.PutStr(lblNode, str(res, scrapecontract.AttrNodeName))
+	res.PutStr(lblWorkload, str(res, scrapecontract.AttrWorkload))
 	res.PutStr(lblBackend, backend)
 
 	st := p.pods[key]
@@ -155,7 +148,7 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 		st = &podState{}
 		p.pods[key] = st
 	}
-	st.workload, st.backend, st.node, st.seen = str(res, inWorkload), backend, str(res, inNode), now
+	st.workload, st.backend, st.node, st.seen = str(res, scrapecontract.AttrWorkload), backend, str(res, scrapecontract.AttrNodeName), now
 
 	gone := false
 	var ts pcommon.Timestamp
@@ -205,22 +198,21 @@ func (p *llmProcessor) mapMetrics(ms pmetric.MetricSlice, e *engine, st *podStat
 			}
 		}
 	}
-	// action per source metric: -1 drop, 0 keep as is, 1 renamed in place.
-	p.action = p.action[:0]
+	p.actions = p.actions[:0]
 	for i := 0; i < n; i++ {
-		a := int8(-1)
-		if p.cfg.KeepOriginalMetrics || strings.HasPrefix(ms.At(i).Name(), selfPrefix) {
-			a = 0
+		a := actionDrop
+		if p.cfg.KeepOriginalMetrics || strings.HasPrefix(ms.At(i).Name(), scrapecontract.SelfMetricPrefix) {
+			a = actionKeep
 		}
-		p.action = append(p.action, a)
+		p.actions = append(p.actions, a)
 	}
 	// Copies first, from the untouched originals; then in-place renames.
 	for _, c := range p.cands {
 		if c.rule.priority < p.best[c.rule.Unified] {
 			continue // an older generation's name, while the current one is present
 		}
-		if p.action[c.idx] == -1 {
-			p.action[c.idx] = 1 // the first rule of a dropped source reuses it
+		if p.actions[c.idx] == actionDrop {
+			p.actions[c.idx] = actionRename // the first rule of a dropped source reuses it
 			continue
 		}
 		dst := ms.AppendEmpty()
@@ -228,14 +220,14 @@ func (p *llmProcessor) mapMetrics(ms pmetric.MetricSlice, e *engine, st *podStat
 		p.apply(dst, c.rule, st)
 	}
 	for _, c := range p.cands {
-		if p.action[c.idx] == 1 && c.rule.priority >= p.best[c.rule.Unified] {
+		if p.actions[c.idx] == actionRename && c.rule.priority >= p.best[c.rule.Unified] {
 			p.apply(ms.At(c.idx), c.rule, st)
-			p.action[c.idx] = 2 // applied
+			p.actions[c.idx] = actionApplied
 		}
 	}
 	i := 0
 	ms.RemoveIf(func(pmetric.Metric) bool {
-		drop := i < n && p.action[i] == -1
+		drop := i < n && p.actions[i] == actionDrop
 		i++
 		return drop
 	})
@@ -349,7 +341,7 @@ func addModel(ms pmetric.MetricSlice, model string) {
 	}
 	for i := 0; i < ms.Len(); i++ {
 		m := ms.At(i)
-		if m.Type() != pmetric.MetricTypeGauge || !isSelfMetric(m.Name()) {
+		if m.Type() != pmetric.MetricTypeGauge || !scrapecontract.IsSelfMetric(m.Name()) {
 			continue
 		}
 		forEachAttrs(m, func(a pcommon.Map) {
@@ -360,25 +352,18 @@ func addModel(ms pmetric.MetricSlice, model string) {
 	}
 }
 
-// isSelfMetric tells the receiver's per-target metrics (up, scrape duration, samples).
-func isSelfMetric(name string) bool {
-	return name == metricTargetUp || strings.HasPrefix(name, "llm_inference_scrape_")
-}
-
 // targetGone reports whether ms carries the receiver's stale marker for the target's up metric
 // (the target went away), and a timestamp of the scrape.
 func targetGone(ms pmetric.MetricSlice) (bool, pcommon.Timestamp) {
 	for i := 0; i < ms.Len(); i++ {
 		m := ms.At(i)
-		if m.Name() == metricTargetUp && m.Type() == pmetric.MetricTypeGauge && m.Gauge().DataPoints().Len() > 0 {
+		if m.Name() == scrapecontract.MetricUp && m.Type() == pmetric.MetricTypeGauge && m.Gauge().DataPoints().Len() > 0 {
 			dp := m.Gauge().DataPoints().At(0)
 			return dp.Flags().NoRecordedValue(), dp.Timestamp()
 		}
 	}
 	return false, 0
 }
-
-var staleFlags = pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
 
 // loraInfo replaces vLLM's lora_requests_info data points (comma-joined adapter lists, value a
 // timestamp) with one series per adapter and state from the newest data point, value 1, and a
@@ -420,7 +405,7 @@ func (p *llmProcessor) loraInfo(m pmetric.Metric, st *podState) {
 		}
 		dp.SetTimestamp(ts)
 		if stale {
-			dp.SetFlags(staleFlags)
+			dp.SetFlags(scrapecontract.StaleFlags)
 		} else {
 			dp.SetDoubleValue(1)
 		}

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // source -> unified, with the constant labels the mapping adds.
@@ -113,13 +115,13 @@ func TestMapRealSamples(t *testing.T) {
 			for name := range got {
 				assert.Truef(t, strings.HasPrefix(name, "llm_inference_"), "raw %s forwarded without keep_original_metrics", name)
 			}
-			assert.Contains(t, got, metricTargetUp, "the receiver's self-metrics are kept")
+			assert.Contains(t, got, scrapecontract.MetricUp, "the receiver's self-metrics are kept")
 
 			res := out.ResourceMetrics().At(0).Resource().Attributes()
 			for k, v := range map[string]string{"namespace": "llm", "pod": "pod-0", "node": "gpu-node-1", "workload_name": "wl", "backend": tt.backend} {
 				assert.Equal(t, v, str(res, k), k)
 			}
-			upAttrs := got[metricTargetUp].Gauge().DataPoints().At(0).Attributes()
+			upAttrs := got[scrapecontract.MetricUp].Gauge().DataPoints().At(0).Attributes()
 			assert.NotEmpty(t, str(upAttrs, "model_name"), "self-metrics carry the pod's model")
 		})
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/receiver/llminferencereceiver/internal/metadata"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // BenchmarkScrapeLoop is the whole receiver path for one target: HTTP fetch of the real vLLM
@@ -30,8 +32,8 @@ func BenchmarkScrapeLoop(b *testing.B) {
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(b, err)
 	r.ctx = context.Background()
-	l := newScrapeLoop(r, &target{key: "static/bench", url: srv.URL + "/metrics", kind: kindInference,
-		namespace: "llm", pod: "qwen-0", node: "n1", workload: "qwen", backend: "vllm"})
+	l := newScrapeLoop(r, &target{key: "static/bench", url: srv.URL + "/metrics", Target: scrapecontract.Target{
+		Kind: scrapecontract.KindInference, Namespace: "llm", Pod: "qwen-0", Node: "n1", Workload: "qwen", Backend: "vllm"}})
 	ctx := context.Background()
 	l.scrape(ctx) // fill the line cache
 	sink.Reset()

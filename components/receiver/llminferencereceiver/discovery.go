@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // podDiscovery watches labelled pods and turns them into targets. The API server does the
@@ -120,16 +122,18 @@ func (d *podDiscovery) targetFor(pod *corev1.Pod) *target {
 	}
 	u := url.URL{Scheme: "http", Host: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(port))), Path: cfg.MetricsPath}
 	return &target{
-		key:       podKey(string(pod.UID)),
-		url:       u.String(),
-		kind:      kindInference,
-		namespace: pod.Namespace,
-		pod:       pod.Name,
-		podUID:    string(pod.UID),
-		node:      pod.Spec.NodeName,
-		container: container,
-		workload:  workload,
-		backend:   backendOf(pod.Labels, cfg.BackendLabel),
+		key: podKey(string(pod.UID)),
+		url: u.String(),
+		Target: scrapecontract.Target{
+			Kind:      scrapecontract.KindInference,
+			Namespace: pod.Namespace,
+			Pod:       pod.Name,
+			PodUID:    string(pod.UID),
+			Node:      pod.Spec.NodeName,
+			Container: container,
+			Workload:  workload,
+			Backend:   backendOf(pod.Labels, cfg.BackendLabel),
+		},
 	}
 }
 
@@ -154,7 +158,7 @@ func backendOf(lbls map[string]string, key string) string {
 			return v
 		}
 	}
-	return backendUnknown
+	return scrapecontract.BackendUnknown
 }
 
 // findPort finds the container port named (or numbered) podPort, in container order.

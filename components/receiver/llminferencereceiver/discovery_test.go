@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 const (
@@ -107,11 +109,11 @@ func TestTargetFor(t *testing.T) {
 			}
 			require.NotNil(t, got)
 			assert.Equal(t, tt.wantURL, got.url)
-			assert.Equal(t, tt.container, got.container)
-			assert.Equal(t, tt.backend, got.backend)
+			assert.Equal(t, tt.container, got.Container)
+			assert.Equal(t, tt.backend, got.Backend)
 			assert.Equal(t, "pod/uid-a", got.key)
-			assert.Equal(t, tt.pod.Labels[workloadKey], got.workload)
-			assert.Equal(t, kindInference, got.kind)
+			assert.Equal(t, tt.pod.Labels[workloadKey], got.Workload)
+			assert.Equal(t, scrapecontract.KindInference, got.Kind)
 		})
 	}
 }
@@ -134,8 +136,8 @@ func k8sConfig() *Config {
 }
 
 func hasTarget(r *llmReceiver, pod string) bool {
-	for _, tg := range r.targets() {
-		if tg.pod == pod {
+	for _, tg := range targetsOf(r) {
+		if tg.Pod == pod {
 			return true
 		}
 	}
@@ -161,20 +163,20 @@ func TestDiscoveryLifecycle(t *testing.T) {
 
 	// Events are handled in order, so once qwen-0 is a target the others have been judged.
 	require.Eventually(t, func() bool { return hasTarget(r, "qwen-0") }, waitFor, tick)
-	assert.Len(t, r.targets(), 1, "only qwen-0 is a target: %v", r.targets())
+	assert.Len(t, targetsOf(r), 1, "only qwen-0 is a target: %v", targetsOf(r))
 
 	// qwen-0 is scraped and reported with its Kubernetes identity.
-	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "qwen-0", metricUp); return len(v) > 0 }, waitFor, tick)
+	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "qwen-0", scrapecontract.MetricUp); return len(v) > 0 }, waitFor, tick)
 	for _, v := range views(sink) {
-		if resAttr(v.res, attrPodName) == "qwen-0" {
-			assert.Equal(t, "llm", resAttr(v.res, attrNamespace))
-			assert.Equal(t, "uid-qwen-0", resAttr(v.res, attrPodUID))
-			assert.Equal(t, ourNode, resAttr(v.res, attrNodeName))
-			assert.Equal(t, "engine", resAttr(v.res, attrContainerName))
-			assert.Equal(t, "qwen-chat", resAttr(v.res, attrWorkload))
-			assert.Equal(t, "vllm", resAttr(v.res, attrBackend))
-			assert.Equal(t, kindInference, resAttr(v.res, attrTargetKind))
-			assert.Equal(t, "127.0.0.1", resAttr(v.res, attrServerAddress))
+		if resAttr(v.res, scrapecontract.AttrPodName) == "qwen-0" {
+			assert.Equal(t, "llm", resAttr(v.res, scrapecontract.AttrNamespace))
+			assert.Equal(t, "uid-qwen-0", resAttr(v.res, scrapecontract.AttrPodUID))
+			assert.Equal(t, ourNode, resAttr(v.res, scrapecontract.AttrNodeName))
+			assert.Equal(t, "engine", resAttr(v.res, scrapecontract.AttrContainerName))
+			assert.Equal(t, "qwen-chat", resAttr(v.res, scrapecontract.AttrWorkload))
+			assert.Equal(t, "vllm", resAttr(v.res, scrapecontract.AttrBackend))
+			assert.Equal(t, scrapecontract.KindInference, resAttr(v.res, scrapecontract.AttrTargetKind))
+			assert.Equal(t, "127.0.0.1", resAttr(v.res, scrapecontract.AttrServerAddress))
 			break
 		}
 	}
@@ -210,7 +212,7 @@ func TestDiscoveryLifecycle(t *testing.T) {
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			require.Eventually(t, func() bool { return staleMarkers(sink, s.pod, "vllm:prompt_tokens_total") == 0 && hasTarget(r, s.pod) }, waitFor, tick)
-			require.Eventually(t, func() bool { v, _ := selfMetric(sink, s.pod, metricUp); return len(v) > 0 }, waitFor, tick)
+			require.Eventually(t, func() bool { v, _ := selfMetric(sink, s.pod, scrapecontract.MetricUp); return len(v) > 0 }, waitFor, tick)
 			s.change()
 			// The target leaves the map before its stale markers are emitted: wait for both.
 			require.Eventually(t, func() bool {
@@ -218,7 +220,7 @@ func TestDiscoveryLifecycle(t *testing.T) {
 			}, waitFor, tick)
 			assert.Equal(t, 1, staleMarkers(sink, s.pod, "vllm:prompt_tokens_total"), "one stale marker per series")
 			assert.Equal(t, 1, staleMarkers(sink, s.pod, "vllm:num_requests_running"))
-			_, stale := selfMetric(sink, s.pod, metricUp)
+			_, stale := selfMetric(sink, s.pod, scrapecontract.MetricUp)
 			assert.Equal(t, 1, stale, "the target's up series goes stale too")
 		})
 	}
@@ -226,7 +228,7 @@ func TestDiscoveryLifecycle(t *testing.T) {
 	t.Run("pod deleted", func(t *testing.T) {
 		_, err := pods.Create(ctx, localPod(t, srv, "qwen-1"), metav1.CreateOptions{})
 		require.NoError(t, err)
-		require.Eventually(t, func() bool { v, _ := selfMetric(sink, "qwen-1", metricUp); return len(v) > 0 }, waitFor, tick)
+		require.Eventually(t, func() bool { v, _ := selfMetric(sink, "qwen-1", scrapecontract.MetricUp); return len(v) > 0 }, waitFor, tick)
 		require.NoError(t, pods.Delete(ctx, "qwen-1", metav1.DeleteOptions{}))
 		require.Eventually(t, func() bool {
 			return !hasTarget(r, "qwen-1") && staleMarkers(sink, "qwen-1", "vllm:prompt_tokens_total") > 0
@@ -260,7 +262,7 @@ func TestDiscoveryNamespaces(t *testing.T) {
 	r, _ := startReceiver(t, cfg, client)
 	require.Eventually(t, func() bool { return hasTarget(r, "in-a") && hasTarget(r, "in-c") }, waitFor, tick)
 	assert.False(t, hasTarget(r, "in-b"))
-	assert.Len(t, r.targets(), 2)
+	assert.Len(t, targetsOf(r), 2)
 }
 
 // TestDiscoveryWatchErrors breaks the watch (410 Gone, then a closed connection) while pods
@@ -285,7 +287,7 @@ func TestDiscoveryWatchErrors(t *testing.T) {
 	w1 := <-broken
 	// While nobody watches: a new pod appears and is only visible to a re-list.
 	require.NoError(t, client.Tracker().Add(localPod(t, srv, "added-while-down")))
-	upBefore, _ := selfMetric(sink, "known", metricUp)
+	upBefore, _ := selfMetric(sink, "known", scrapecontract.MetricUp)
 	w1.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
 	w1.Stop()
 	require.Eventually(t, func() bool { return hasTarget(r, "added-while-down") }, waitFor, tick)
@@ -297,7 +299,7 @@ func TestDiscoveryWatchErrors(t *testing.T) {
 		return !hasTarget(r, "known") && staleMarkers(sink, "known", "vllm:prompt_tokens_total") > 0
 	}, waitFor, tick)
 
-	upAfter, _ := selfMetric(sink, "known", metricUp)
+	upAfter, _ := selfMetric(sink, "known", scrapecontract.MetricUp)
 	assert.Greater(t, len(upAfter), len(upBefore), "the known pod kept being scraped while the watch was broken")
 	assert.Equal(t, 1, staleMarkers(sink, "known", "vllm:prompt_tokens_total"), "deletion seen by the re-list still marks stale")
 	assert.True(t, hasTarget(r, "added-while-down"))
@@ -320,7 +322,7 @@ func TestDiscoveryAPIServerDownAtStart(t *testing.T) {
 	cfg := k8sConfig()
 	cfg.StaticTargets = []StaticTarget{{Endpoint: srv.URL + "/metrics", Workload: "static", Pod: "static-0"}}
 	r, sink := startReceiver(t, cfg, client)
-	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "static-0", metricUp); return len(v) > 0 }, waitFor, tick)
+	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "static-0", scrapecontract.MetricUp); return len(v) > 0 }, waitFor, tick)
 	require.NoError(t, client.Tracker().Add(localPod(t, srv, "late")))
 	fail.Store(false)
 	require.Eventually(t, func() bool { return hasTarget(r, "late") }, 30*time.Second, tick)

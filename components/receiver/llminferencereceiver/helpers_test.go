@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/receiver/llminferencereceiver/internal/metadata"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // exposition is what the test targets serve.
@@ -113,7 +115,7 @@ func resAttr(m pcommon.Map, k string) string {
 // with NaN-free stale markers reported separately.
 func selfMetric(sink *consumertest.MetricsSink, pod, name string) (values []float64, stale int) {
 	for _, v := range views(sink) {
-		if resAttr(v.res, attrPodName) != pod {
+		if resAttr(v.res, scrapecontract.AttrPodName) != pod {
 			continue
 		}
 		for i := 0; i < v.metrics.Len(); i++ {
@@ -136,7 +138,7 @@ func selfMetric(sink *consumertest.MetricsSink, pod, name string) (values []floa
 func staleMarkers(sink *consumertest.MetricsSink, pod, name string) int {
 	n := 0
 	for _, v := range views(sink) {
-		if resAttr(v.res, attrPodName) != pod {
+		if resAttr(v.res, scrapecontract.AttrPodName) != pod {
 			continue
 		}
 		for i := 0; i < v.metrics.Len(); i++ {
@@ -164,3 +166,14 @@ func staleMarkers(sink *consumertest.MetricsSink, pod, name string) int {
 }
 
 const waitFor, tick = 10 * time.Second, 20 * time.Millisecond
+
+// targetsOf returns the targets r is scraping, by key.
+func targetsOf(r *llmReceiver) map[string]target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]target, len(r.loops))
+	for k, l := range r.loops {
+		out[k] = *l.t
+	}
+	return out
+}

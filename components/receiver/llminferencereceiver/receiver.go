@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 // llmReceiver runs one scrape loop per target. Targets come from static_targets, the
@@ -77,19 +79,18 @@ func (r *llmReceiver) Start(_ context.Context, _ component.Host) error {
 		st := r.cfg.StaticTargets[i]
 		backend := st.Backend
 		if backend == "" {
-			backend = backendUnknown
+			backend = scrapecontract.BackendUnknown
 		}
 		node := st.Node
 		if node == "" {
 			node = r.cfg.Kubernetes.NodeName
 		}
-		r.upsert(&target{
-			key: "static/" + st.Endpoint, url: st.Endpoint, kind: kindInference,
-			namespace: st.Namespace, pod: st.Pod, node: node, workload: st.Workload, backend: backend,
-		})
+		r.upsert(&target{key: "static/" + st.Endpoint, url: st.Endpoint, Target: scrapecontract.Target{
+			Kind: scrapecontract.KindInference, Namespace: st.Namespace, Pod: st.Pod, Node: node, Workload: st.Workload, Backend: backend,
+		}})
 	}
 	if ep := r.cfg.GPUExporter.Endpoint; ep != "" {
-		r.upsert(&target{key: "gpu/" + ep, url: ep, kind: kindGPUExporter, node: r.cfg.Kubernetes.NodeName})
+		r.upsert(&target{key: "gpu/" + ep, url: ep, Target: scrapecontract.Target{Kind: scrapecontract.KindGPUExporter, Node: r.cfg.Kubernetes.NodeName}})
 	}
 	if r.cfg.Kubernetes.Enabled {
 		client, err := r.newKubeClient(r.cfg.Kubernetes.AuthType)
@@ -144,8 +145,8 @@ func (r *llmReceiver) upsert(t *target) {
 	if old != nil {
 		r.stopLoop(old)
 	}
-	r.logger.Info("Scraping target", zap.String("target", t.url), zap.String("kind", t.kind),
-		zap.String("namespace", t.namespace), zap.String("pod", t.pod), zap.String("workload", t.workload), zap.String("backend", t.backend))
+	r.logger.Info("Scraping target", zap.String("target", t.url), zap.String("kind", t.Kind),
+		zap.String("namespace", t.Namespace), zap.String("pod", t.Pod), zap.String("workload", t.Workload), zap.String("backend", t.Backend))
 	go l.run(ctx)
 }
 
@@ -156,7 +157,7 @@ func (r *llmReceiver) remove(key string) {
 	delete(r.loops, key)
 	r.mu.Unlock()
 	if l != nil {
-		r.logger.Info("Stopped scraping target", zap.String("target", l.t.url), zap.String("namespace", l.t.namespace), zap.String("pod", l.t.pod))
+		r.logger.Info("Stopped scraping target", zap.String("target", l.t.url), zap.String("namespace", l.t.Namespace), zap.String("pod", l.t.Pod))
 		r.stopLoop(l)
 	}
 }
@@ -168,17 +169,6 @@ func (r *llmReceiver) stopLoop(l *scrapeLoop) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ScrapeTimeout)
 	defer cancel()
 	l.markStale(ctx)
-}
-
-// targets returns the keys of the targets being scraped (for tests and diagnostics).
-func (r *llmReceiver) targets() map[string]target {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]target, len(r.loops))
-	for k, l := range r.loops {
-		out[k] = *l.t
-	}
-	return out
 }
 
 func (r *llmReceiver) consume(ctx context.Context, md pmetric.Metrics) {

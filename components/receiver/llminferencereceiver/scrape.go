@@ -17,14 +17,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/internal/promconv"
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 	"github.com/otelcol-llminference/otelcol-llminference/components/receiver/llminferencereceiver/internal/metadata"
-)
-
-// Self-metrics, one series per target.
-const (
-	metricUp       = "llm_inference_target_up"
-	metricDuration = "llm_inference_scrape_duration_seconds"
-	metricSamples  = "llm_inference_scrape_samples"
 )
 
 // acceptHeader prefers the classic text format (what vLLM, SGLang and dcgm-exporter serve by
@@ -66,7 +60,7 @@ func (l *scrapeLoop) run(ctx context.Context) {
 	defer close(l.done)
 	interval := l.r.cfg.CollectionInterval
 	first := offset(l.t.key, interval)
-	if l.t.kind == kindGPUExporter {
+	if l.t.Kind == scrapecontract.KindGPUExporter {
 		// The processor joins GPU series to pods it has seen scraped; a GPU scrape before
 		// the engines' first ones would be fetched only to be dropped. Start one interval later.
 		first += interval
@@ -102,20 +96,18 @@ func (l *scrapeLoop) scrape(ctx context.Context) {
 	if err != nil && ctx.Err() != nil {
 		return // shutting down or target removed: not the target's fault
 	}
-	up := 1.0
+	up := err == nil
 	if err != nil {
-		up, res = 0, promconv.Result{}
+		res = promconv.Result{}
 		ms.RemoveIf(func(pmetric.Metric) bool { return true }) // drop a partial conversion
 		l.conv.AppendStale(start, ms)
 		l.reportFailure(err)
 	} else if l.lastErr != "" {
-		l.r.logger.Info("Scrape recovered", zap.String("target", l.t.url), zap.String("pod", l.t.pod), zap.String("previous_error", l.lastErr))
+		l.r.logger.Info("Scrape recovered", zap.String("target", l.t.url), zap.String("pod", l.t.Pod), zap.String("previous_error", l.lastErr))
 		l.lastErr = ""
 	}
 	ts := pcommon.NewTimestampFromTime(start)
-	addGauge(ms, metricUp, "1 if the last scrape of the target succeeded, else 0.", ts, up, false)
-	addGauge(ms, metricDuration, "Duration of the last scrape of the target, in seconds.", ts, time.Since(start).Seconds(), false)
-	addGauge(ms, metricSamples, "Samples in the last successful scrape of the target (0 when it failed).", ts, float64(res.Samples), false)
+	scrapecontract.AppendSelfMetrics(ms, ts, up, time.Since(start).Seconds(), res.Samples)
 	l.selfStale = true
 	l.r.consume(ctx, md)
 }
@@ -127,11 +119,7 @@ func (l *scrapeLoop) markStale(ctx context.Context) {
 	now := time.Now()
 	n := l.conv.AppendStale(now, ms)
 	if l.selfStale {
-		ts := pcommon.NewTimestampFromTime(now)
-		for _, name := range []string{metricUp, metricDuration, metricSamples} {
-			addGauge(ms, name, "", ts, 0, true)
-		}
-		n += 3
+		n += scrapecontract.AppendSelfMetricsStale(ms, pcommon.NewTimestampFromTime(now))
 	}
 	if n > 0 {
 		l.r.consume(ctx, md)
@@ -148,24 +136,11 @@ func (l *scrapeLoop) newMetrics() (pmetric.Metrics, pmetric.MetricSlice) {
 	return md, sm.Metrics()
 }
 
-func addGauge(ms pmetric.MetricSlice, name, desc string, ts pcommon.Timestamp, v float64, stale bool) {
-	m := ms.AppendEmpty()
-	m.SetName(name)
-	m.SetDescription(desc)
-	dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
-	dp.SetTimestamp(ts)
-	if stale {
-		dp.SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
-		return
-	}
-	dp.SetDoubleValue(v)
-}
-
 // reportFailure logs a failed scrape: once at warn level when the target goes down or its
 // reason changes, at debug level while it stays down for the same reason.
 func (l *scrapeLoop) reportFailure(err error) {
 	msg := err.Error()
-	fields := []zap.Field{zap.String("target", l.t.url), zap.String("kind", l.t.kind), zap.String("namespace", l.t.namespace), zap.String("pod", l.t.pod), zap.Error(err)}
+	fields := []zap.Field{zap.String("target", l.t.url), zap.String("kind", l.t.Kind), zap.String("namespace", l.t.Namespace), zap.String("pod", l.t.Pod), zap.Error(err)}
 	if msg != l.lastErr {
 		l.r.logger.Warn("Scrape failed", fields...)
 	} else {

@@ -19,6 +19,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
 
 func gzipped(t *testing.T, b []byte) []byte {
@@ -118,17 +120,17 @@ func TestScrapeFailures(t *testing.T) {
 			core, logs := observer.New(zapcore.DebugLevel)
 			_, sink := startReceiverWithLogger(t, cfg, zap.New(core))
 			require.Eventually(t, func() bool {
-				v, _ := selfMetric(sink, "bad", metricUp)
+				v, _ := selfMetric(sink, "bad", scrapecontract.MetricUp)
 				return len(v) >= 2
 			}, waitFor, tick)
 
-			up, _ := selfMetric(sink, "bad", metricUp)
+			up, _ := selfMetric(sink, "bad", scrapecontract.MetricUp)
 			for _, v := range up {
 				assert.Equal(t, 0.0, v)
 			}
-			samples, _ := selfMetric(sink, "bad", metricSamples)
+			samples, _ := selfMetric(sink, "bad", scrapecontract.MetricScrapeSamples)
 			assert.Equal(t, 0.0, samples[0])
-			dur, _ := selfMetric(sink, "bad", metricDuration)
+			dur, _ := selfMetric(sink, "bad", scrapecontract.MetricScrapeDuration)
 			assert.Less(t, dur[0], 2*tt.timeout.Seconds()+0.5, "a scrape never outlives scrape_timeout by much")
 
 			warns := logs.FilterMessage("Scrape failed").FilterLevelExact(zapcore.WarnLevel).All()
@@ -138,13 +140,13 @@ func TestScrapeFailures(t *testing.T) {
 			assert.Equal(t, "bad", fields["pod"])
 			assert.Contains(t, fields["error"], tt.reason)
 
-			goodUp, _ := selfMetric(sink, "good", metricUp)
+			goodUp, _ := selfMetric(sink, "good", scrapecontract.MetricUp)
 			require.NotEmpty(t, goodUp)
 			for _, v := range goodUp {
 				assert.Equal(t, 1.0, v, "a failing target never affects another")
 			}
 			for _, v := range views(sink) {
-				if resAttr(v.res, attrPodName) == "bad" {
+				if resAttr(v.res, scrapecontract.AttrPodName) == "bad" {
 					assert.Equal(t, 3, v.metrics.Len(), "a failed scrape emits only self-metrics")
 				}
 			}
@@ -177,7 +179,7 @@ func TestScrapeRecoveryAndStaleness(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	_, sink := startReceiverWithLogger(t, cfg, zap.New(core))
 
-	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "p", metricUp); return len(v) > 0 }, waitFor, tick)
+	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "p", scrapecontract.MetricUp); return len(v) > 0 }, waitFor, tick)
 	<-failing
 	failing <- true
 	require.Eventually(t, func() bool { return staleMarkers(sink, "p", "vllm:prompt_tokens_total") == 1 }, waitFor, tick)
@@ -185,7 +187,7 @@ func TestScrapeRecoveryAndStaleness(t *testing.T) {
 	failing <- false
 	require.Eventually(t, func() bool { return len(logs.FilterMessage("Scrape recovered").All()) == 1 }, waitFor, tick)
 	require.Eventually(t, func() bool {
-		v, _ := selfMetric(sink, "p", metricUp)
+		v, _ := selfMetric(sink, "p", scrapecontract.MetricUp)
 		return len(v) > 0 && v[len(v)-1] == 1
 	}, waitFor, tick)
 	assert.Equal(t, 1, staleMarkers(sink, "p", "vllm:prompt_tokens_total"), "stale exactly once per outage")
@@ -205,28 +207,28 @@ func TestStaticTargetsResource(t *testing.T) {
 	require.Eventually(t, func() bool {
 		kinds := map[string]bool{}
 		for _, v := range views(sink) {
-			kinds[resAttr(v.res, attrTargetKind)] = true
+			kinds[resAttr(v.res, scrapecontract.AttrTargetKind)] = true
 		}
-		return kinds[kindInference] && kinds[kindGPUExporter]
+		return kinds[scrapecontract.KindInference] && kinds[scrapecontract.KindGPUExporter]
 	}, waitFor, tick)
 	for _, v := range views(sink) {
 		attrs := v.res.AsRaw()
-		switch attrs[attrTargetKind] {
-		case kindInference:
-			assert.Equal(t, "llm", attrs[attrNamespace])
-			assert.Equal(t, "qwen-0", attrs[attrPodName])
-			assert.Equal(t, "qwen", attrs[attrWorkload])
-			assert.Equal(t, "vllm", attrs[attrBackend])
-			assert.Equal(t, "prod", attrs[attrAccessName])
-			assert.Equal(t, "gpu-node-1", attrs[attrNodeName])
-			assert.Equal(t, "127.0.0.1", attrs[attrServerAddress])
-			assert.Equal(t, int64(vllm.port(t)), attrs[attrServerPort])
+		switch attrs[scrapecontract.AttrTargetKind] {
+		case scrapecontract.KindInference:
+			assert.Equal(t, "llm", attrs[scrapecontract.AttrNamespace])
+			assert.Equal(t, "qwen-0", attrs[scrapecontract.AttrPodName])
+			assert.Equal(t, "qwen", attrs[scrapecontract.AttrWorkload])
+			assert.Equal(t, "vllm", attrs[scrapecontract.AttrBackend])
+			assert.Equal(t, "prod", attrs[scrapecontract.AttrAccessName])
+			assert.Equal(t, "gpu-node-1", attrs[scrapecontract.AttrNodeName])
+			assert.Equal(t, "127.0.0.1", attrs[scrapecontract.AttrServerAddress])
+			assert.Equal(t, int64(vllm.port(t)), attrs[scrapecontract.AttrServerPort])
 			m := findMetric(v.metrics, "vllm:time_to_first_token_seconds")
 			require.Equal(t, pmetric.MetricTypeHistogram, m.Type())
 			assert.Equal(t, uint64(1), m.Histogram().DataPoints().At(0).Count())
-		case kindGPUExporter:
-			assert.Equal(t, "gpu-node-1", attrs[attrNodeName])
-			_, hasPod := attrs[attrPodName]
+		case scrapecontract.KindGPUExporter:
+			assert.Equal(t, "gpu-node-1", attrs[scrapecontract.AttrNodeName])
+			_, hasPod := attrs[scrapecontract.AttrPodName]
 			assert.False(t, hasPod, "the exporter's pod labels stay on its data points")
 			m := findMetric(v.metrics, "DCGM_FI_DEV_POWER_USAGE")
 			dp := m.Gauge().DataPoints().At(0)
@@ -234,7 +236,7 @@ func TestStaticTargetsResource(t *testing.T) {
 			pod, _ := dp.Attributes().Get("pod")
 			assert.Equal(t, "cuda-75454ffb9f-8ljq7", pod.Str())
 		default:
-			t.Fatalf("unexpected target kind %v", attrs[attrTargetKind])
+			t.Fatalf("unexpected target kind %v", attrs[scrapecontract.AttrTargetKind])
 		}
 	}
 }

@@ -1,0 +1,145 @@
+package diskqueue
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func rec(i int) []byte { return []byte(fmt.Sprintf("record-%04d", i)) }
+
+func push(t *testing.T, q *Queue, from, to int) {
+	for i := from; i < to; i++ {
+		require.NoError(t, q.Push(rec(i)))
+	}
+}
+
+// drain peeks n records at a time, commits them, and returns them all.
+func drain(t *testing.T, q *Queue, n int) []string {
+	var out []string
+	for {
+		recs, pos, err := q.Peek(n, 1<<30)
+		require.NoError(t, err)
+		if len(recs) == 0 {
+			return out
+		}
+		for _, r := range recs {
+			out = append(out, string(r))
+		}
+		require.NoError(t, q.Commit(pos))
+	}
+}
+
+func want(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, string(rec(i)))
+	}
+	return out
+}
+
+func TestFIFOAcrossSegments(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(dir, Options{SegmentBytes: 100})
+	require.NoError(t, err)
+	push(t, q, 0, 50)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	assert.Greater(t, len(segs), 5, "rolled into several segments")
+	assert.Equal(t, want(0, 50), drain(t, q, 7))
+	segs, _ = filepath.Glob(filepath.Join(dir, "*.seg"))
+	assert.Len(t, segs, 1, "consumed segments deleted")
+	assert.Zero(t, q.Size())
+	require.NoError(t, q.Close())
+}
+
+// TestUncommittedRedeliveredFirstAfterReopen: a crash after Peek and before Commit delivers the
+// same records again, before anything pushed later, in order.
+func TestUncommittedRedeliveredFirstAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(dir, Options{SegmentBytes: 120})
+	require.NoError(t, err)
+	push(t, q, 0, 20)
+	recs, pos, err := q.Peek(5, 1<<30)
+	require.NoError(t, err)
+	require.Len(t, recs, 5)
+	require.NoError(t, q.Commit(pos)) // 0-4 delivered
+	_, _, err = q.Peek(5, 1<<30)      // 5-9 in flight, never committed: the process dies
+	require.NoError(t, err)
+
+	q2, err := Open(dir, Options{SegmentBytes: 120})
+	require.NoError(t, err)
+	push(t, q2, 20, 25)
+	assert.Equal(t, want(5, 25), drain(t, q2, 3))
+}
+
+// closedQueue writes records [0, n) to a new queue in dir, closes it, and returns its segment.
+func closedQueue(t *testing.T, dir string, n int) string {
+	q, err := Open(dir, Options{})
+	require.NoError(t, err)
+	push(t, q, 0, n)
+	require.NoError(t, q.Close())
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	require.Len(t, segs, 1)
+	return segs[0]
+}
+
+func TestTornTailIsCut(t *testing.T) {
+	dir := t.TempDir()
+	seg := closedQueue(t, dir, 3)
+	f, err := os.OpenFile(seg, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write([]byte{0, 0, 0, 40, 1, 2, 3}) // a record header and a few bytes: a crash mid-append
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	q2, err := Open(dir, Options{})
+	require.NoError(t, err)
+	push(t, q2, 3, 5)
+	assert.Equal(t, want(0, 5), drain(t, q2, 10), "the torn record is gone, later appends are readable")
+}
+
+func TestCorruptRecordStopsReading(t *testing.T) {
+	dir := t.TempDir()
+	seg := closedQueue(t, dir, 2)
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	b[len(b)-1] ^= 0xff // flip a payload bit of the second record
+	require.NoError(t, os.WriteFile(seg, b, 0o640))
+	q2, err := Open(dir, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, want(0, 1), drain(t, q2, 10), "a record failing its checksum is not delivered")
+}
+
+func TestFull(t *testing.T) {
+	q, err := Open(t.TempDir(), Options{MaxBytes: 100})
+	require.NoError(t, err)
+	n := 0
+	for ; n < 100; n++ {
+		if err := q.Push(rec(n)); err != nil {
+			require.ErrorIs(t, err, ErrFull)
+			break
+		}
+	}
+	assert.Equal(t, 5, n, "5 records of 19 bytes fit in 100")
+	recs, pos, err := q.Peek(2, 1<<30)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	require.NoError(t, q.Commit(pos))
+	assert.NoError(t, q.Push(rec(99)), "room again after a commit")
+}
+
+func TestPeekByteLimitReturnsAtLeastOne(t *testing.T) {
+	q, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	push(t, q, 0, 4)
+	recs, _, err := q.Peek(100, 1)
+	require.NoError(t, err)
+	assert.Len(t, recs, 1)
+	recs, _, err = q.Peek(100, 25)
+	require.NoError(t, err)
+	assert.Len(t, recs, 2, "stops once the byte budget is reached")
+}

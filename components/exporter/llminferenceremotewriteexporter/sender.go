@@ -1,0 +1,201 @@
+package llminferenceremotewriteexporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/golang/snappy"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.uber.org/zap"
+)
+
+// sendLoop delivers the queue in order: the head batch is retried until the backend accepts it
+// (or max_elapsed_time, when set, gives up on it), then committed.
+func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
+	defer close(e.done)
+	bo := newBackoff(e.cfg.BackOffConfig)
+	var failingSince time.Time
+	lastErr := ""
+	for {
+		recs, next, err := e.queue.Peek(e.cfg.Queue.MaxBatchScrapes, int64(4*e.cfg.MaxBatchSizeBytes))
+		if err != nil {
+			e.logger.Error("Reading the remote-write queue failed", zap.Error(err))
+		}
+		if len(recs) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.queue.Notify():
+			case <-time.After(time.Second):
+			}
+			// Let the scrapes of the coming moment join this one in the same request.
+			if d := e.cfg.Queue.FlushInterval; d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
+			continue
+		}
+		err = e.sendRecords(ctx, recs)
+		if err == nil || (e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime) {
+			if err != nil {
+				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)), zap.Error(err))
+			} else if lastErr != "" {
+				e.logger.Info("Remote write recovered", zap.Duration("after", time.Since(failingSince)), zap.Int64("backlog_bytes", e.queue.Size()))
+			}
+			if err := e.queue.Commit(next); err != nil {
+				e.logger.Error("Committing the remote-write queue failed", zap.Error(err))
+			}
+			bo.reset()
+			failingSince, lastErr = time.Time{}, ""
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		}
+		delay := bo.next()
+		var ra *retryAfterError
+		if errors.As(err, &ra) && ra.delay > delay {
+			delay = ra.delay
+		}
+		if !e.cfg.BackOffConfig.Enabled {
+			delay = e.cfg.BackOffConfig.InitialInterval
+		}
+		fields := []zap.Field{zap.Error(err), zap.Duration("retry_in", delay), zap.Int64("backlog_bytes", e.queue.Size())}
+		if err.Error() != lastErr {
+			e.logger.Warn("Remote write failed; the backlog waits on disk", fields...)
+		} else {
+			e.logger.Debug("Remote write failed; the backlog waits on disk", fields...)
+		}
+		lastErr = err.Error()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+// sendRecords writes queue records in order, in requests of up to max_batch_size_bytes
+// (uncompressed; a single larger record goes alone). Records are WriteRequest encodings, so a
+// request is their concatenation: a series scraped several times appears once per scrape,
+// in time order, as in Prometheus' own remote write. A network error, 429 or 5xx is returned
+// as retryable (the queue retries all of recs; samples already accepted are re-sent with the
+// same timestamps, which backends accept as duplicates). Any other 4xx drops that request
+// with one log line and lets the rest through.
+func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) error {
+	for start := 0; start < len(recs); {
+		e.reqBuf = e.reqBuf[:0]
+		end := start
+		for ; end < len(recs); end++ {
+			n, ok := recordLen(recs[end])
+			if !ok {
+				if end == start {
+					e.logger.Error("Dropping an unreadable remote-write queue record", zap.Int("bytes", len(recs[end])))
+					start++
+					continue
+				}
+				break
+			}
+			if end > start && len(e.reqBuf)+n > e.cfg.MaxBatchSizeBytes {
+				break
+			}
+			e.reqBuf = appendRecord(e.reqBuf, recs[end], n)
+		}
+		if end == start {
+			continue
+		}
+		if len(e.reqBuf) > 0 {
+			if err := e.send(ctx, e.reqBuf, end-start); err != nil {
+				var rejected *rejectedError
+				if !errors.As(err, &rejected) {
+					return err
+				}
+			}
+		}
+		start = end
+		if cap(e.reqBuf) > 4*e.cfg.MaxBatchSizeBytes+(4<<20) {
+			e.reqBuf = nil
+		}
+	}
+	return nil
+}
+
+// retryAfterError is a retryable answer that said when to come back.
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (r *retryAfterError) Error() string { return fmt.Sprintf("%v (retry after %s)", r.err, r.delay) }
+func (r *retryAfterError) Unwrap() error { return r.err }
+
+// rejectedError is a request the backend refused for good (4xx other than 429).
+type rejectedError struct {
+	status int
+	body   string
+}
+
+func (r *rejectedError) Error() string {
+	return fmt.Sprintf("remote write rejected with HTTP %d: %s", r.status, r.body)
+}
+
+// send posts one encoded WriteRequest (raw, uncompressed) holding scrapes scrapes.
+func (e *remoteWriteExporter) send(ctx context.Context, raw []byte, scrapes int) error {
+	e.snappyBuf = snappy.Encode(e.snappyBuf[:cap(e.snappyBuf)], raw)
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.snappyBuf))
+	if err != nil {
+		return consumererror.NewPermanent(err)
+	}
+	httpReq.Header.Set("Content-Encoding", "snappy")
+	httpReq.Header.Set("Content-Type", "application/x-protobuf")
+	httpReq.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	httpReq.Header.Set("User-Agent", "otelcol-llminference")
+	resp, err := e.client.Do(httpReq)
+	if err != nil {
+		return fmt.Errorf("remote write: %w", err) // retryable
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, resp.Body)
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5:
+		err := fmt.Errorf("remote write: HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+		if d := retryAfter(resp.Header.Get("Retry-After")); d > 0 {
+			return &retryAfterError{err: err, delay: d}
+		}
+		return err
+	}
+	rej := &rejectedError{status: resp.StatusCode, body: string(bytes.TrimSpace(body))}
+	e.logger.Error("Remote-write backend rejected samples; dropping them",
+		zap.Int("status", resp.StatusCode), zap.String("response", rej.body),
+		zap.Int("scrapes", scrapes), zap.Int("bytes", len(raw)))
+	return rej
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
