@@ -23,9 +23,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/dashboards"
+	"github.com/otelcol-llminference/otelcol-llminference/configs/dashboards"
+	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
-	"github.com/otelcol-llminference/otelcol-llminference/tests/llmsim"
 )
 
 // tick is how often the simulators' state changes in this test: two scrapes in the same tick
@@ -58,7 +58,7 @@ func TestValueFidelity(t *testing.T) {
 	}
 	prom := harness.StartPrometheus(t, scrape.String())
 	harness.StartCollectorFile(t, bin, filepath.Join("..", "..", "configs", "local.yaml"),
-		"LLMINF_INTERVAL=1s", "LLMINF_SCRAPE_TIMEOUT=1s",
+		"LLMINF_INTERVAL=1s", "LLMINF_SCRAPE_TIMEOUT=1s", "LLMINF_QUEUE_DIR="+t.TempDir(),
 		"LLMINF_QWEN0_URL="+fleet.Endpoint("qwen3-chat-0").URL,
 		"LLMINF_QWEN1_URL="+fleet.Endpoint("qwen3-chat-1").URL,
 		"LLMINF_LLAMA0_URL="+fleet.Endpoint("llama-chat-0").URL,
