@@ -16,8 +16,11 @@ STATICCHECK := $(TOOLS)/staticcheck
 # when it was last generated, so ocb runs only when the manifest changed.
 DIST_STAMP := distribution/.builder-config.sha256
 
+VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
+
 PHONY_K8S := test-kubernetes kube-binaries
-.PHONY: all build generate regenerate test test-unit test-e2e $(PHONY_K8S) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
+PHONY_IMAGE := image image-archive cross test-image helm
+.PHONY: all build generate regenerate deps test test-unit test-e2e $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -41,16 +44,28 @@ build: generate
 	cd distribution && CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 	@$(BIN) --version
 
-## test: lint, then every test: unit, fuzz seed corpora, end-to-end against the built binary and
-## a real Prometheus, and Kubernetes discovery against a real kube-apiserver and etcd
-test: lint build test-unit test-e2e test-kubernetes
+## deps: install from Debian what the tests and the demo run, when missing: Prometheus and
+## promtool, Chromium, vmagent (victoria-metrics), buildah, podman, runc, qemu-user-static
+DEPS := prometheus:prometheus promtool:prometheus chromium:chromium vmagent:victoria-metrics \
+	buildah:buildah podman:podman runc:runc qemu-aarch64-static:qemu-user-static
+deps:
+	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d#*:}"; done; \
+	test -f /etc/ssl/certs/ca-certificates.crt || missing="$$missing ca-certificates"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing from Debian:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+## test: set-up (deps, tools), lint, then every test: unit, fuzz seed corpora, end-to-end against
+## the built binary and a real Prometheus, the image under podman and qemu, and Kubernetes
+## discovery, manifests and the Helm chart against a real kube-apiserver and etcd
+test: deps lint build test-unit test-e2e test-image test-kubernetes
 
 test-unit:
 	$(GO) test -count=1 -race ./components/...
 	$(GO) test -count=1 ./internal/... ./cmd/... ./configs/... ./tests/fixtures/... ./tests/rwsink/... ./tests/docs/...
 
-test-e2e:
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null && command -v vmagent >/dev/null || { echo "needs prometheus, promtool, chromium and vmagent: apt-get install -y prometheus chromium victoria-metrics"; exit 1; }
+test-e2e: deps build
 	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... ./tests/loadtest/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## kube-binaries: build kube-apiserver v1.36.3 and etcd v3.6.16 from the Go module proxy into
@@ -59,9 +74,58 @@ KUBE_BIN_DIR ?= $(ROOT)/.cache/k8s/bin
 kube-binaries:
 	bash tests/kubernetes/build/build.sh $(KUBE_BIN_DIR)
 
-## test-kubernetes: the collector's discovery, RBAC and manifests against a real API server
-test-kubernetes: build kube-binaries
-	LLMINF_E2E=1 LLMINF_K8S=1 KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+## helm: build helm from the Go module proxy into .cache/tools (about 2.5 min cold; once)
+HELM_VERSION := v3.22.0
+HELM := $(ROOT)/.cache/tools/helm-$(HELM_VERSION)/helm
+helm: $(HELM)
+$(HELM):
+	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+## test-kubernetes: the collector's discovery, RBAC, manifests and Helm chart against a real API server
+test-kubernetes: build kube-binaries $(HELM)
+	LLMINF_E2E=1 LLMINF_K8S=1 KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+## cross: the static binaries of the image, bin/linux-<arch>/otelcol-llminference (amd64, arm64),
+## without the symbol table and DWARF (-s -w: a smaller image; stack traces keep their names)
+IMAGE_ARCHES := amd64 arm64
+cross: generate
+	@for a in $(IMAGE_ARCHES); do \
+	  echo "go build GOOS=linux GOARCH=$$a -> bin/linux-$$a/otelcol-llminference"; \
+	  (cd distribution && GOOS=linux GOARCH=$$a CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(ROOT)/bin/linux-$$a/otelcol-llminference .) || exit 1; \
+	done
+
+## image: the container image for linux/amd64 and linux/arm64 with buildah (no Docker engine),
+## FROM scratch, as the manifest list $(IMAGE):$(VERSION) in .cache/containers
+IMAGE ?= otelcol-llminference
+CONTAINERS_DIR := $(ROOT)/.cache/containers
+BUILDAH := buildah --root $(CONTAINERS_DIR)/storage --runroot $(CONTAINERS_DIR)/run --storage-driver vfs
+IMAGE_CONTEXT := $(ROOT)/.cache/image-context
+IMAGE_ARCHIVE := $(ROOT)/bin/$(IMAGE)-$(VERSION).oci.tar
+image: deps cross
+	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)
+	cp distribution/image/passwd distribution/image/group /etc/ssl/certs/ca-certificates.crt $(IMAGE_CONTEXT)/
+	@for a in $(IMAGE_ARCHES); do cp bin/linux-$$a/otelcol-llminference $(IMAGE_CONTEXT)/otelcol-llminference-$$a; done
+	@$(BUILDAH) manifest rm $(IMAGE):$(VERSION) >/dev/null 2>&1 || true
+	$(BUILDAH) manifest create $(IMAGE):$(VERSION)
+	@for a in $(IMAGE_ARCHES); do \
+	  $(BUILDAH) bud --quiet --isolation chroot --platform linux/$$a --build-arg TARGETARCH=$$a --build-arg VERSION=$(VERSION) \
+	    -t $(IMAGE):$(VERSION)-$$a -f $(ROOT)/distribution/Containerfile $(IMAGE_CONTEXT) >/dev/null && \
+	  $(BUILDAH) manifest add $(IMAGE):$(VERSION) $(IMAGE):$(VERSION)-$$a >/dev/null || exit 1; \
+	done
+	@$(BUILDAH) images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep ':$(VERSION)-'
+
+## image-archive: the manifest list with both images as one OCI archive, for `skopeo copy
+## oci-archive:bin/$(IMAGE)-$(VERSION).oci.tar docker://<registry>/$(IMAGE):$(VERSION)`
+image-archive: image
+	rm -f $(IMAGE_ARCHIVE)
+	$(BUILDAH) manifest push --quiet --all $(IMAGE):$(VERSION) oci-archive:$(IMAGE_ARCHIVE)
+	@ls -l $(IMAGE_ARCHIVE)
+
+## test-image: the image runs under podman (non-root, read-only root filesystem) against the
+## simulator and a real Prometheus; the arm64 binary under qemu-user-static
+test-image: build image-archive
+	LLMINF_E2E=1 LLMINF_IMAGE=1 OTELCOL_BIN=$(BIN) IMAGE_REF=$(IMAGE):$(VERSION) IMAGE_ARCHIVE=$(IMAGE_ARCHIVE) \
+	  CONTAINERS_DIR=$(CONTAINERS_DIR) BIN_DIR=$(ROOT)/bin $(GO) test -count=1 -v -timeout 10m ./tests/image/... 2>&1 | tee /tmp/llminf-image.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: fuzz the parse-and-convert path for FUZZTIME (the seed corpus also runs in make test)
 FUZZTIME ?= 60s
@@ -77,13 +141,12 @@ bench-go:
 
 ## bench-sidebyside: BENCH_FLAGS are passed on, e.g. BENCH_FLAGS="-workloads node -repeat 1"
 BENCH_FLAGS ?=
-bench-sidebyside: build
-	@command -v vmagent >/dev/null || { echo "Installing vmagent (victoria-metrics) from Debian"; apt-get update -q && apt-get install -y -q --no-install-recommends victoria-metrics; }
+bench-sidebyside: deps build
 	$(GO) run ./tests/loadtest/cmd/sidebyside -otelcol $(BIN) $(BENCH_FLAGS)
 
 ## demo: the whole product locally: simulated fleet, collector (configs/local.yaml), Prometheus, live table
-demo: build
-	@command -v prometheus >/dev/null || { echo "Installing Prometheus from Debian"; apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
+demo: DEPS := prometheus:prometheus
+demo: deps build
 	OTELCOL_BIN=$(BIN) $(GO) run ./cmd/demo
 
 ## docs: regenerate docs/metrics.md from the mapping tables (a test fails when it is stale)

@@ -1,7 +1,7 @@
 //go:build ignore
 
-// generate writes configmap.yaml from ../collector/daemonset.yaml (`make manifests`); a test
-// fails when the two differ.
+// generate writes configmap.yaml, and the Helm chart's files/collector.yaml, from
+// ../collector/daemonset.yaml (`make manifests`); a test fails when they differ.
 package main
 
 import (
@@ -26,6 +26,9 @@ func main() {
 		}
 	}
 	if err := os.WriteFile("configs/kubernetes/configmap.yaml", []byte(b.String()), 0o644); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile("configs/helm/otelcol-llminference/files/collector.yaml", cfg, 0o644); err != nil {
 		panic(err)
 	}
 }

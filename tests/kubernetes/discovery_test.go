@@ -25,6 +25,7 @@ import (
 func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 	e := newEnv(t)
 	t.Run("manifests are accepted by the API server", e.applyManifests)
+	t.Run("the Helm chart's objects are accepted by the API server (server-side dry run)", e.dryRunChart)
 	if t.Failed() {
 		return
 	}
