@@ -32,6 +32,9 @@ const (
 	AttrContainerName = "k8s.container.name"
 	AttrWorkload      = "llm.workload.name"
 	AttrBackend       = "llm.backend"
+	// AttrModel is the model a pod serves, from its pod label (the receiver's model_label), for
+	// engines that name no model in their metrics.
+	AttrModel         = "llm.model.name"
 	AttrAccessName    = "llm.access_name"
 	AttrServerAddress = "server.address"
 	AttrServerPort    = "server.port"
@@ -79,6 +82,7 @@ type Target struct {
 	Container string
 	Workload  string
 	Backend   string
+	Model     string
 }
 
 // PutResource writes the target's identity, and the address of scrapeURL, into attrs. Empty
@@ -97,6 +101,7 @@ func (t *Target) PutResource(attrs pcommon.Map, scrapeURL, accessName string) {
 	putIf(AttrContainerName, t.Container)
 	putIf(AttrWorkload, t.Workload)
 	putIf(AttrBackend, t.Backend)
+	putIf(AttrModel, t.Model)
 	putIf(AttrAccessName, accessName)
 	u, err := url.Parse(scrapeURL)
 	if err != nil {

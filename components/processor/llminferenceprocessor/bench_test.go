@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/fixtures"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
@@ -113,4 +114,43 @@ func TestMappingDoesNotAllocatePerDataPoint(t *testing.T) {
 	small, large := allocs(10), allocs(1000)
 	t.Logf("processor allocations per scrape: %.0f with 10 series per metric, %.0f with 1000", small, large)
 	require.InDelta(t, small, large, 5, "allocations grow with data points")
+}
+
+// BenchmarkProcessEngine maps one scrape of each engine's real capture (warm: the pod was seen
+// before), with the cost per data point of the scrape.
+func BenchmarkProcessEngine(b *testing.B) {
+	for _, e := range []struct{ name, sample, backend string }{
+		{"vllm", fixtures.VLLMMixed, "vllm"},
+		{"sglang", fixtures.SGLang0510, "sglang"},
+		{"dynamo-frontend", fixtures.DynamoFrontend, "dynamo"},
+		{"dynamo-trtllm-worker", fixtures.DynamoTRTLLMWorker, "dynamo"},
+		{"tgi", fixtures.TGI, "tgi"},
+		{"triton", fixtures.TritonTRTLLM, "triton"},
+		{"llamacpp", fixtures.LlamaCpp, "llamacpp"},
+		{"nim", fixtures.NIM, "nim"},
+	} {
+		b.Run(e.name, func(b *testing.B) {
+			in := pmetric.NewMetrics()
+			scrape(b, in, inferencePod("p-0", "wl", e.backend), fixtures.Sample(e.sample), t0)
+			p, _ := newTestProcessor(b, createDefaultConfig())
+			warm := pmetric.NewMetrics()
+			in.CopyTo(warm)
+			process(b, p, warm)
+			points := in.DataPointCount()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				md := pmetric.NewMetrics()
+				in.CopyTo(md)
+				b.StartTimer()
+				if _, err := p.processMetrics(b.Context(), md); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(points), "ns/datapoint")
+			b.ReportMetric(float64(points), "datapoints/op")
+		})
+	}
 }

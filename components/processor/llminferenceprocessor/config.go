@@ -44,5 +44,15 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("extra_mappings[%d]: %w", i, err))
 		}
 	}
+	if len(errs) == 0 && len(cfg.ExtraMappings) > 0 {
+		// What only the whole set of tables can tell (a backend included that no table serves).
+		builtin, err := mapping.Builtin()
+		if err == nil {
+			_, err = compile(append(builtin, cfg.ExtraMappings...))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("extra_mappings: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }

@@ -66,6 +66,9 @@ type podState struct {
 	seen                           time.Time
 	gpus                           map[string]gpuLink // GPUs announced by llm_inference_pod_gpu_info
 	lora                           map[[2]string]bool // adapter/state series emitted
+	// spellings maps a lower-cased model name to the spelling reported for it (engines that
+	// lower-case the model in some series: Dynamo).
+	spellings map[string]string
 }
 
 type gpuLink struct {
@@ -83,10 +86,14 @@ func newProcessor(cfg *Config, logger *zap.Logger) (*llmProcessor, error) {
 	if err != nil {
 		return nil, err
 	}
+	sch, err := compile(append(tables, cfg.ExtraMappings...))
+	if err != nil {
+		return nil, err
+	}
 	return &llmProcessor{
 		cfg:     cfg,
 		logger:  logger,
-		schema:  compile(append(tables, cfg.ExtraMappings...)),
+		schema:  sch,
 		now:     time.Now,
 		pods:    map[podKey]*podState{},
 		links:   map[podKey]map[string]*gpuLink{},
@@ -155,15 +162,32 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
-		if model := findModel(ms); model != "" {
-			st.model = model
+		e := p.schema.engineFor(backend, ms)
+		switch {
+		case e != nil && e.modelNone:
+			// The engine names no model: the pod's model label, else its workload.
+			st.model = str(res, scrapecontract.AttrModel)
+			if st.model == "" {
+				st.model = st.workload
+			}
+		case e != nil && e.modelLabel != "":
+			st.learnSpellings(ms, e.modelLabel)
+			if model := findModel(ms, e.modelLabel); model != "" {
+				st.model = st.spelling(model)
+			} else if model := findModel(ms, lblModel); model != "" {
+				st.model = model // a worker's passed-through engine metrics
+			}
+		default:
+			if model := findModel(ms, lblModel); model != "" {
+				st.model = model
+			}
 		}
 		if g, t := targetGone(ms); g {
 			gone, ts = true, t
 		} else if t != 0 {
 			ts = t
 		}
-		if e := p.schema.engineFor(backend, ms); e != nil {
+		if e != nil {
 			p.mapMetrics(ms, e, st)
 		}
 		addModel(ms, st.model)
@@ -217,11 +241,11 @@ func (p *llmProcessor) mapMetrics(ms pmetric.MetricSlice, e *engine, st *podStat
 		}
 		dst := ms.AppendEmpty()
 		ms.At(c.idx).CopyTo(dst)
-		p.apply(dst, c.rule, st)
+		p.apply(dst, c.rule, e, st)
 	}
 	for _, c := range p.cands {
 		if p.actions[c.idx] == actionRename && c.rule.priority >= p.best[c.rule.Unified] {
-			p.apply(ms.At(c.idx), c.rule, st)
+			p.apply(ms.At(c.idx), c.rule, e, st)
 			p.actions[c.idx] = actionApplied
 		}
 	}
@@ -285,8 +309,11 @@ func dataPoints(m pmetric.Metric) int {
 }
 
 // apply turns m (a copy or the original) into the unified metric of rule r.
-func (p *llmProcessor) apply(m pmetric.Metric, r *rule, st *podState) {
+func (p *llmProcessor) apply(m pmetric.Metric, r *rule, e *engine, st *podState) {
 	m.SetName(r.Unified)
+	if r.perPoint || e.modelLabel != "" || e.modelNone {
+		reshape(m, r, e, st)
+	}
 	if len(r.setAttrs) > 0 {
 		forEachAttrs(m, func(a pcommon.Map) {
 			for _, kv := range r.setAttrs {
@@ -321,13 +348,14 @@ func forEachAttrs(m pmetric.Metric, f func(pcommon.Map)) {
 	}
 }
 
-// findModel returns the first model_name label in ms (engines label every series with it).
-func findModel(ms pmetric.MetricSlice) string {
+// findModel returns the first value of the model label key in ms (engines label every series
+// with it).
+func findModel(ms pmetric.MetricSlice, key string) string {
 	model := ""
 	for i := 0; i < ms.Len() && model == ""; i++ {
 		forEachAttrs(ms.At(i), func(a pcommon.Map) {
 			if model == "" {
-				model = str(a, lblModel)
+				model = str(a, key)
 			}
 		})
 	}

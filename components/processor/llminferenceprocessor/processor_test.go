@@ -223,7 +223,10 @@ func TestBackendResolution(t *testing.T) {
 	}{
 		{"prefill/decode alias", "vllm-pd", vllm, "llm_inference_requests_running", "vllm:num_requests_running"},
 		{"missing backend label: detected by names", "unknown", vllm, "llm_inference_requests_running", "vllm:num_requests_running"},
-		{"unknown engine passes through unchanged", "trtllm", []byte("# TYPE trtllm_num_requests_running gauge\ntrtllm_num_requests_running{model_name=\"m\"} 2\n"), "trtllm_num_requests_running", "llm_inference_requests_running"},
+		{"unknown engine passes through unchanged", "mlc-llm", []byte("# TYPE mlc_num_requests_running gauge\nmlc_num_requests_running{model_name=\"m\"} 2\n"), "mlc_num_requests_running", "llm_inference_requests_running"},
+		{"trtllm-serve is known now", "trtllm", []byte("# TYPE trtllm_num_requests_running gauge\ntrtllm_num_requests_running{model_name=\"m\"} 2\n"), "llm_inference_requests_running", "trtllm_num_requests_running"},
+		{"NIM by its label", "nim", []byte("# TYPE num_requests_running gauge\nnum_requests_running{model_name=\"m\"} 2\n"), "llm_inference_requests_running", "num_requests_running"},
+		{"NIM's generic names are never guessed", "unknown", []byte("# TYPE num_requests_running gauge\nnum_requests_running{model_name=\"m\"} 2\n"), "num_requests_running", "llm_inference_requests_running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

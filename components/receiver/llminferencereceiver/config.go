@@ -22,8 +22,18 @@ type Config struct {
 	ScrapeTimeout time.Duration `mapstructure:"scrape_timeout"`
 	// MetricsPath is the HTTP path scraped on discovered pods.
 	MetricsPath string `mapstructure:"metrics_path"`
-	// PodPort is the container port name (e.g. "http") or number (e.g. "8000") to scrape.
+	// BackendMetricsPaths are the paths of backends that serve Prometheus metrics elsewhere
+	// (trtllm-serve: /prometheus/metrics), by backend label value; they win over metrics_path.
+	BackendMetricsPaths map[string]string `mapstructure:"backend_metrics_paths"`
+	// PodPort is the container port name (e.g. "http") or number (e.g. "8000") to scrape, or
+	// several (a YAML list, or separated by commas) tried in order.
 	PodPort string `mapstructure:"pod_port"`
+	// PrometheusAnnotations lets a pod's prometheus.io/port and prometheus.io/path annotations
+	// override the port and path for that pod.
+	PrometheusAnnotations bool `mapstructure:"prometheus_annotations"`
+	// ModelLabel is a pod label naming the model the pod serves, for engines whose metrics name
+	// none (llama.cpp, TGI, Triton); without it, or without the label, the workload name is used.
+	ModelLabel string `mapstructure:"model_label"`
 	// Namespaces restricts discovery; empty means every namespace.
 	Namespaces []string `mapstructure:"namespaces"`
 	// WorkloadLabel is the pod label whose presence makes a pod a target; its value is the workload name.
@@ -87,9 +97,13 @@ func createDefaultConfig() *Config {
 		CollectionInterval: 15 * time.Second,
 		ScrapeTimeout:      10 * time.Second,
 		MetricsPath:        "/metrics",
-		PodPort:            "http",
-		WorkloadLabel:      "alibabacloud.com/inference-workload",
-		BackendLabel:       "alibabacloud.com/inference-backend",
+		BackendMetricsPaths: map[string]string{
+			"trtllm": "/prometheus/metrics", "trtllm-serve": "/prometheus/metrics", "tensorrt-llm": "/prometheus/metrics",
+		},
+		PodPort:               "http",
+		PrometheusAnnotations: true,
+		WorkloadLabel:         "alibabacloud.com/inference-workload",
+		BackendLabel:          "alibabacloud.com/inference-backend",
 		Kubernetes: KubernetesConfig{
 			Enabled:  true,
 			AuthType: AuthTypeServiceAccount,
@@ -118,8 +132,20 @@ func (cfg *Config) Validate() error {
 	if !strings.HasPrefix(cfg.MetricsPath, "/") {
 		add("metrics_path", "must start with '/', got %q", cfg.MetricsPath)
 	}
-	if err := validatePodPort(cfg.PodPort); err != nil {
-		add("pod_port", "%v", err)
+	for _, p := range strings.Split(cfg.PodPort, ",") {
+		if err := validatePodPort(strings.TrimSpace(p)); err != nil {
+			add("pod_port", "%v", err)
+		}
+	}
+	for backend, path := range cfg.BackendMetricsPaths {
+		if !strings.HasPrefix(path, "/") {
+			add("backend_metrics_paths."+backend, "must start with '/', got %q", path)
+		}
+	}
+	if cfg.ModelLabel != "" {
+		if msgs := validation.IsQualifiedName(cfg.ModelLabel); len(msgs) > 0 {
+			add("model_label", "%q is not a valid label key: %s", cfg.ModelLabel, strings.Join(msgs, "; "))
+		}
 	}
 	for i, ns := range cfg.Namespaces {
 		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
@@ -170,11 +196,22 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unmarshal lets pod_port be written as a YAML number (8000) as well as a name ("http").
+// Unmarshal lets pod_port be written as a YAML number (8000) as well as a name ("http"), and
+// as a list of them.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	var port string
 	switch v := conf.Get("pod_port").(type) {
 	case int, int32, int64, uint, uint32, uint64:
-		if err := conf.Merge(confmap.NewFromStringMap(map[string]any{"pod_port": fmt.Sprint(v)})); err != nil {
+		port = fmt.Sprint(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, p := range v {
+			parts[i] = fmt.Sprint(p)
+		}
+		port = strings.Join(parts, ",")
+	}
+	if port != "" {
+		if err := conf.Merge(confmap.NewFromStringMap(map[string]any{"pod_port": port})); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,12 @@ func TestLoadConfig(t *testing.T) {
 	custom.StaticTargets = []StaticTarget{{Endpoint: "http://127.0.0.1:8000/metrics", Workload: "qwen-chat", Backend: "vllm", Namespace: "default", Pod: "qwen-chat-0"}}
 	custom.GPUExporter.Endpoint = "http://10.0.0.5:9400/metrics"
 	custom.Limits = LimitsConfig{MaxBodyBytes: 1 << 20, MaxSeriesPerTarget: 1000}
+	// A list of ports, tried in order; a user's backend path beside the built-in ones.
+	ports := createDefaultConfig()
+	ports.PodPort = "metrics,8000"
+	ports.ModelLabel = "example.com/model"
+	ports.PrometheusAnnotations = false
+	ports.BackendMetricsPaths["my-engine"] = "/stats/prometheus"
 
 	tests := []struct {
 		id   component.ID
@@ -37,6 +43,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(metadata.Type), want: createDefaultConfig()},
 		{id: component.NewIDWithName(metadata.Type, "custom"), want: custom},
+		{id: component.NewIDWithName(metadata.Type, "ports"), want: ports},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -94,6 +101,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"body limit", func(c *Config) { c.Limits.MaxBodyBytes = 0 }, "limits.max_body_bytes: must be positive"},
 		{"series limit", func(c *Config) { c.Limits.MaxSeriesPerTarget = -1 }, "limits.max_series_per_target: must be positive"},
 		{"nothing to scrape", func(c *Config) { c.Kubernetes.Enabled = false }, "no targets"},
+		{"bad port in a list", func(c *Config) { c.PodPort = "http,70000" }, "pod_port: port number 70000 out of range"},
+		{"relative backend path", func(c *Config) { c.BackendMetricsPaths["my-engine"] = "m" }, "backend_metrics_paths.my-engine: must start with '/'"},
+		{"bad model label", func(c *Config) { c.ModelLabel = "a b" }, "model_label: \"a b\" is not a valid label key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,14 +116,21 @@ func (d *podDiscovery) targetFor(pod *corev1.Pod) *target {
 	if !ok || pod.Status.Phase != corev1.PodRunning || pod.Status.PodIP == "" {
 		return nil
 	}
-	container, port, ok := findPort(pod, cfg.PodPort)
-	if !ok {
+	backend := backendOf(pod.Labels, cfg.BackendLabel)
+	ports, path, invalid := scrapeSettings(cfg, pod, backend)
+	container, port, ok := findPort(pod, ports)
+	if !ok && invalid == "" {
 		return nil
 	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(port))), Path: cfg.MetricsPath}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(int(port))), Path: path}
+	model := ""
+	if cfg.ModelLabel != "" {
+		model = pod.Labels[cfg.ModelLabel]
+	}
 	return &target{
-		key: podKey(string(pod.UID)),
-		url: u.String(),
+		key:     podKey(string(pod.UID)),
+		url:     u.String(),
+		invalid: invalid,
 		Target: scrapecontract.Target{
 			Kind:      scrapecontract.KindInference,
 			Namespace: pod.Namespace,
@@ -132,9 +139,47 @@ func (d *podDiscovery) targetFor(pod *corev1.Pod) *target {
 			Node:      pod.Spec.NodeName,
 			Container: container,
 			Workload:  workload,
-			Backend:   backendOf(pod.Labels, cfg.BackendLabel),
+			Backend:   backend,
+			Model:     model,
 		},
 	}
+}
+
+// Pod annotations that override the port and path of one pod, as Prometheus users write them.
+const (
+	annotationPort = "prometheus.io/port"
+	annotationPath = "prometheus.io/path"
+)
+
+// scrapeSettings returns the ports to try, in order, and the path of a pod: its annotations
+// (when prometheus_annotations), else its backend's path (backend_metrics_paths) and pod_port,
+// else metrics_path. An annotation that is not a port or a path is reported in invalid: the
+// pod is then a target whose scrapes fail with that reason, rather than silently skipped.
+func scrapeSettings(cfg *Config, pod *corev1.Pod, backend string) (ports []string, path, invalid string) {
+	ports = strings.Split(cfg.PodPort, ",")
+	path = cfg.MetricsPath
+	if p, ok := cfg.BackendMetricsPaths[backend]; ok {
+		path = p
+	}
+	if !cfg.PrometheusAnnotations {
+		return ports, path, ""
+	}
+	var problems []string
+	if a, ok := pod.Annotations[annotationPort]; ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(a)); err != nil || n < 1 || n > 65535 {
+			problems = append(problems, fmt.Sprintf("annotation %s: %q is not a port number", annotationPort, a))
+		} else {
+			ports = []string{strconv.Itoa(n)}
+		}
+	}
+	if a, ok := pod.Annotations[annotationPath]; ok {
+		if u, err := url.Parse(a); err != nil || !strings.HasPrefix(a, "/") || u.Path != a {
+			problems = append(problems, fmt.Sprintf("annotation %s: %q is not an absolute URL path", annotationPath, a))
+		} else {
+			path = a
+		}
+	}
+	return ports, path, strings.Join(problems, "; ")
 }
 
 // backendOf reads the backend label, accepting the underscore spelling
@@ -161,8 +206,19 @@ func backendOf(lbls map[string]string, key string) string {
 	return scrapecontract.BackendUnknown
 }
 
-// findPort finds the container port named (or numbered) podPort, in container order.
-func findPort(pod *corev1.Pod, podPort string) (string, int32, bool) {
+// findPort finds the first of ports (names or numbers) the pod has, each looked up in
+// container order.
+func findPort(pod *corev1.Pod, ports []string) (string, int32, bool) {
+	for _, p := range ports {
+		if c, n, ok := findOnePort(pod, strings.TrimSpace(p)); ok {
+			return c, n, true
+		}
+	}
+	return "", 0, false
+}
+
+// findOnePort finds the container port named (or numbered) podPort, in container order.
+func findOnePort(pod *corev1.Pod, podPort string) (string, int32, bool) {
 	num, err := strconv.Atoi(podPort)
 	byNumber := err == nil
 	for _, c := range pod.Spec.Containers {
@@ -195,11 +251,26 @@ func slimPod(obj any) (any, error) {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, Labels: pod.Labels,
+			Annotations:     scrapeAnnotations(pod.Annotations),
 			ResourceVersion: pod.ResourceVersion, DeletionTimestamp: pod.DeletionTimestamp,
 		},
 		Spec:   corev1.PodSpec{NodeName: pod.Spec.NodeName, Containers: containers},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase, PodIP: pod.Status.PodIP},
 	}, nil
+}
+
+// scrapeAnnotations keeps the annotations discovery reads (pods carry many, some large).
+func scrapeAnnotations(a map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range []string{annotationPort, annotationPath} {
+		if v, ok := a[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // newKubeClient builds a client for the configured authentication.

@@ -2,6 +2,9 @@ package llminferencereceiver
 
 import (
 	"context"
+	"net/http"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -55,6 +60,14 @@ func withoutLabel(k string) podOpt    { return func(p *corev1.Pod) { delete(p.La
 func withLabel(k, v string) podOpt    { return func(p *corev1.Pod) { p.Labels[k] = v } }
 func phase(ph corev1.PodPhase) podOpt { return func(p *corev1.Pod) { p.Status.Phase = ph } }
 func ip(a string) podOpt              { return func(p *corev1.Pod) { p.Status.PodIP = a } }
+func annotated(k, v string) podOpt {
+	return func(p *corev1.Pod) {
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations[k] = v
+	}
+}
 func ports(c ...corev1.Container) podOpt {
 	return func(p *corev1.Pod) { p.Spec.Containers = c }
 }
@@ -68,6 +81,7 @@ func TestTargetFor(t *testing.T) {
 		wantURL    string // "" = not a target
 		container  string
 		backend    string
+		invalid    string
 	}{
 		{name: "labelled running pod", pod: newPod("a"), wantURL: "http://10.1.2.3:8000/metrics", container: "engine", backend: "vllm"},
 		{name: "other node", pod: newPod("a", onNode("gpu-node-2"))},
@@ -92,6 +106,21 @@ func TestTargetFor(t *testing.T) {
 			corev1.Container{Name: "engine", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 53, Protocol: corev1.ProtocolUDP}}},
 		))},
 		{name: "IPv6 pod", pod: newPod("a", ip("fd00::5")), wantURL: "http://[fd00::5]:8000/metrics", container: "engine", backend: "vllm"},
+		{name: "port names tried in order", pod: newPod("a", ports(
+			corev1.Container{Name: "engine", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8000}, {Name: "metrics", ContainerPort: 9090}}},
+		)), podPort: "metrics,http", wantURL: "http://10.1.2.3:9090/metrics", container: "engine", backend: "vllm"},
+		{name: "second port name when the first is absent", pod: newPod("a"), podPort: "metrics, http", wantURL: "http://10.1.2.3:8000/metrics", container: "engine", backend: "vllm"},
+		{name: "trtllm-serve's own path", pod: newPod("a", withLabel(backendKey, "trtllm")), wantURL: "http://10.1.2.3:8000/prometheus/metrics", container: "engine", backend: "trtllm"},
+		{name: "annotations override port and path", pod: newPod("a", annotated("prometheus.io/port", "9400"), annotated("prometheus.io/path", "/stats/prom")),
+			wantURL: "http://10.1.2.3:9400/stats/prom", container: "engine", backend: "vllm"},
+		{name: "annotated port need not be declared", pod: newPod("a", withLabel(backendKey, "trtllm"), annotated("prometheus.io/port", "8001")),
+			wantURL: "http://10.1.2.3:8001/prometheus/metrics", container: "engine", backend: "trtllm"},
+		{name: "a bad port annotation makes a failing target", pod: newPod("a", annotated("prometheus.io/port", "http-ish")),
+			wantURL: "http://10.1.2.3:8000/metrics", container: "engine", backend: "vllm", invalid: `annotation prometheus.io/port: "http-ish" is not a port number`},
+		{name: "a bad path annotation makes a failing target", pod: newPod("a", annotated("prometheus.io/path", "metrics?x=1")),
+			wantURL: "http://10.1.2.3:8000/metrics", container: "engine", backend: "vllm", invalid: `annotation prometheus.io/path: "metrics?x=1" is not an absolute URL path`},
+		{name: "a bad annotation on a pod without the port still shows", pod: newPod("a", annotated("prometheus.io/port", "0")), podPort: "metrics",
+			wantURL: "http://10.1.2.3:0/metrics", backend: "vllm", invalid: `annotation prometheus.io/port: "0" is not a port number`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +138,7 @@ func TestTargetFor(t *testing.T) {
 			}
 			require.NotNil(t, got)
 			assert.Equal(t, tt.wantURL, got.url)
+			assert.Equal(t, tt.invalid, got.invalid)
 			assert.Equal(t, tt.container, got.Container)
 			assert.Equal(t, tt.backend, got.Backend)
 			assert.Equal(t, "pod/uid-a", got.key)
@@ -326,4 +356,49 @@ func TestDiscoveryAPIServerDownAtStart(t *testing.T) {
 	require.NoError(t, client.Tracker().Add(localPod(t, srv, "late")))
 	fail.Store(false)
 	require.Eventually(t, func() bool { return hasTarget(r, "late") }, 30*time.Second, tick)
+}
+
+// TestAnnotationsAndModelLabel: a pod's prometheus.io annotations pick the port and path that
+// are scraped; a bad annotation gives a target that is down, with one warning naming it, and
+// never stops the receiver; the model_label pod label becomes llm.model.name.
+func TestAnnotationsAndModelLabel(t *testing.T) {
+	var paths sync.Map
+	srv := newMetricsServer(t, func(w http.ResponseWriter, r *http.Request) {
+		paths.Store(r.URL.Path, true)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte(exposition))
+	})
+	core, logs := observer.New(zapcore.InfoLevel)
+	cfg := k8sConfig()
+	cfg.ModelLabel = "example.com/model"
+	cfg.PodPort = "nosuchport" // only the annotation can give the port
+	client := fake.NewClientset()
+	_, sink := startReceiverFull(t, cfg, client, zap.New(core))
+	ctx := context.Background()
+	pods := client.CoreV1().Pods("llm")
+	port := strconv.Itoa(int(srv.port(t)))
+	_, err := pods.Create(ctx, localPod(t, srv, "annotated", annotated("prometheus.io/port", port), annotated("prometheus.io/path", "/custom/metrics"),
+		withLabel("example.com/model", "Llama-3.1-8B")), metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = pods.Create(ctx, localPod(t, srv, "broken", annotated("prometheus.io/port", "eighty")), metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool { _, ok := paths.Load("/custom/metrics"); return ok }, waitFor, tick, "the annotated path and port are scraped")
+	// Several failing scrapes of the broken pod, each reported as down.
+	require.Eventually(t, func() bool { v, _ := selfMetric(sink, "broken", scrapecontract.MetricUp); return len(v) >= 5 }, waitFor, tick)
+	up, _ := selfMetric(sink, "broken", scrapecontract.MetricUp)
+	for _, v := range up {
+		assert.Zero(t, v, "the pod with a bad annotation is down")
+	}
+	failed := logs.FilterMessage("Scrape failed").All()
+	require.Len(t, failed, 1, "one warning for the bad annotation, not one per scrape")
+	assert.Contains(t, failed[0].ContextMap()["error"], `annotation prometheus.io/port: "eighty" is not a port number`)
+	assert.Equal(t, "broken", failed[0].ContextMap()["pod"])
+
+	models := map[string]string{}
+	for _, v := range views(sink) {
+		model, _ := v.res.Get(scrapecontract.AttrModel) // absent for the unlabelled pod
+		models[resAttr(v.res, scrapecontract.AttrPodName)] = model.Str()
+	}
+	assert.Equal(t, map[string]string{"annotated": "Llama-3.1-8B", "broken": ""}, models, "llm.model.name from the pod label")
 }

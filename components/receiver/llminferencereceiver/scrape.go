@@ -88,7 +88,14 @@ func (l *scrapeLoop) run(ctx context.Context) {
 func (l *scrapeLoop) scrape(ctx context.Context) {
 	start := time.Now()
 	md, ms := l.newMetrics()
-	body, contentType, err := l.fetch(ctx)
+	var body []byte
+	var contentType string
+	var err error
+	if l.t.invalid != "" {
+		err = errors.New(l.t.invalid)
+	} else {
+		body, contentType, err = l.fetch(ctx)
+	}
 	var res promconv.Result
 	if err == nil {
 		res, err = l.conv.Convert(body, contentType, start, ms)

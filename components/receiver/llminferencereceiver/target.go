@@ -11,6 +11,9 @@ type target struct {
 	// key identifies the target; a target whose key is unchanged is not restarted.
 	key string
 	url string
+	// invalid, when set, is why the target cannot be scraped as configured (a bad annotation):
+	// each scrape fails with it, so that the pod shows as down instead of missing.
+	invalid string
 	scrapecontract.Target
 }
 

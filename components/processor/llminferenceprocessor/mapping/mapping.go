@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -30,30 +31,70 @@ const (
 // timestamp) into one series per adapter and state.
 const TransformLoRAInfo = "lora_info"
 
+// ModelLabelNone is the model_label of an engine that labels no series with its model: the
+// processor then labels them with the pod's model (a pod label, or the workload name).
+const ModelLabelNone = "none"
+
+// Parts of a histogram or summary source that a counter can be taken from.
+const (
+	FromSum   = "sum"
+	FromCount = "count"
+)
+
 // Table maps one backend generation's metrics onto the unified schema.
 type Table struct {
 	// Backend is the value of the pod's backend label this table serves; Aliases are more.
 	Backend string   `yaml:"backend" mapstructure:"backend"`
 	Aliases []string `yaml:"aliases" mapstructure:"aliases"`
 	// DetectPrefix recognises the engine by its metric names when the backend label is missing.
+	// Engines whose names are generic (NIM) have none: only their backend label selects them.
 	DetectPrefix string `yaml:"detect_prefix" mapstructure:"detect_prefix"`
-	Generation   string `yaml:"generation" mapstructure:"generation"`
+	// ModelLabel is the engine's label that names the model (default model_name); it becomes
+	// model_name, with one spelling per model in a pod (Dynamo lower-cases it in some series).
+	// ModelLabelNone: the engine has no such label.
+	ModelLabel string `yaml:"model_label" mapstructure:"model_label"`
+	// Includes are backends whose tables also apply to this one's pods: Dynamo's workers pass
+	// their engine's own metrics (vllm:*, sglang:*, trtllm_*) through unchanged.
+	Includes   []string `yaml:"includes" mapstructure:"includes"`
+	Generation string   `yaml:"generation" mapstructure:"generation"`
 	// Priority decides between tables of one backend that map the same unified metric from
 	// sources present in the same scrape: the higher wins (current names over older ones).
 	Priority int       `yaml:"priority" mapstructure:"priority"`
 	Metrics  []Mapping `yaml:"metrics" mapstructure:"metrics"`
 }
 
-// Mapping maps one source metric to one unified metric.
+// Mapping maps one source metric (or part of it) to one unified metric.
 type Mapping struct {
 	Unified string `yaml:"unified" mapstructure:"unified"`
-	Type    string `yaml:"type" mapstructure:"type"`
-	Source  string `yaml:"source" mapstructure:"source"`
+	// Type is the unified metric's type; the source has the same type, except with From.
+	Type   string `yaml:"type" mapstructure:"type"`
+	Source string `yaml:"source" mapstructure:"source"`
+	// Match keeps only the source's data points whose labels have these values, and drops
+	// those labels: they named the concept (nv_trt_llm_request_metrics{request_type="waiting"}).
+	Match map[string]string `yaml:"match" mapstructure:"match"`
+	// From takes a histogram's or summary's sum or count as a counter, for engines that count
+	// a concept only there (TGI's token totals are tgi_request_input_length_sum).
+	From string `yaml:"from" mapstructure:"from"`
+	// Scale multiplies every value: gauge and counter values, histogram sums and bucket bounds,
+	// summary sums and quantile values (0.001 for milliseconds, 0.000001 for microseconds).
+	Scale float64 `yaml:"scale" mapstructure:"scale"`
+	// RenameLabels renames source labels, old: new (TGI's err becomes error_type).
+	RenameLabels map[string]string `yaml:"rename_labels" mapstructure:"rename_labels"`
 	// SetLabels are constant labels added to every data point (e.g. a finished_reason the
 	// engine does not expose).
 	SetLabels map[string]string `yaml:"set_labels" mapstructure:"set_labels"`
-	Transform string            `yaml:"transform" mapstructure:"transform"`
-	Note      string            `yaml:"note" mapstructure:"note"`
+	// LabelCases set labels from the values of others: the first case whose When matches a
+	// data point (after RenameLabels) sets its Set; a point no case matches is left as it is.
+	LabelCases []LabelCase `yaml:"label_cases" mapstructure:"label_cases"`
+	Transform  string      `yaml:"transform" mapstructure:"transform"`
+	Note       string      `yaml:"note" mapstructure:"note"`
+}
+
+// LabelCase is one case of Mapping.LabelCases. An empty When matches every data point; a
+// value "" in When matches a point without that label.
+type LabelCase struct {
+	When map[string]string `yaml:"when" mapstructure:"when"`
+	Set  map[string]string `yaml:"set" mapstructure:"set"`
 }
 
 //go:embed tables/*.yaml
@@ -118,31 +159,122 @@ func (t *Table) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("%s.transform: unknown %q", key, m.Transform))
 		}
-		for k := range m.SetLabels {
-			if !labelName.MatchString(k) {
-				errs = append(errs, fmt.Errorf("%s.set_labels: %q is not a label name", key, k))
+		errs = append(errs, labelNames(key+".set_labels", m.SetLabels, false)...)
+		errs = append(errs, labelNames(key+".match", m.Match, false)...)
+		errs = append(errs, labelNames(key+".rename_labels", m.RenameLabels, true)...)
+		for j, c := range m.LabelCases {
+			errs = append(errs, labelNames(fmt.Sprintf("%s.label_cases[%d].when", key, j), c.When, false)...)
+			errs = append(errs, labelNames(fmt.Sprintf("%s.label_cases[%d].set", key, j), c.Set, false)...)
+			if len(c.Set) == 0 {
+				errs = append(errs, fmt.Errorf("%s.label_cases[%d].set: must set a label", key, j))
 			}
 		}
 		if m.Type == TypeCounter && !strings.HasSuffix(m.Unified, "_total") {
 			errs = append(errs, fmt.Errorf("%s.unified: counter %q must end in _total", key, m.Unified))
 		}
+		switch m.From {
+		case "":
+		case FromSum, FromCount:
+			if m.Type != TypeCounter {
+				errs = append(errs, fmt.Errorf("%s.from: %s makes a counter, so type must be counter, got %q", key, m.From, m.Type))
+			}
+			if m.From == FromCount && m.Scale != 0 {
+				errs = append(errs, fmt.Errorf("%s.scale: a count is not scaled", key))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s.from: %q must be sum or count", key, m.From))
+		}
+		if m.Scale < 0 || math.IsNaN(m.Scale) || math.IsInf(m.Scale, 0) {
+			errs = append(errs, fmt.Errorf("%s.scale: must be a positive number, got %v", key, m.Scale))
+		}
+		if m.Transform != "" && (len(m.Match)+len(m.RenameLabels)+len(m.LabelCases) > 0 || m.Scale != 0 || m.From != "") {
+			errs = append(errs, fmt.Errorf("%s.transform: %s does not combine with match, from, scale, rename_labels or label_cases", key, m.Transform))
+		}
+	}
+	if t.ModelLabel != "" && t.ModelLabel != ModelLabelNone && !labelName.MatchString(t.ModelLabel) {
+		errs = append(errs, fmt.Errorf("model_label: %q is not a label name (or %q)", t.ModelLabel, ModelLabelNone))
 	}
 	return errors.Join(errs...)
 }
 
+// labelNames checks the keys (and, for renames, the values) of a label map.
+func labelNames(key string, m map[string]string, values bool) []error {
+	var errs []error
+	for k, v := range m {
+		if !labelName.MatchString(k) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a label name", key, k))
+		}
+		if values && !labelName.MatchString(v) {
+			errs = append(errs, fmt.Errorf("%s: %q (new name of %q) is not a label name", key, v, k))
+		}
+	}
+	return errs
+}
+
 // Backends returns every backend label value a table serves.
 func (t *Table) Backends() []string { return append([]string{t.Backend}, t.Aliases...) }
+
+// describe renders what a mapping does besides renaming, for the docs.
+func describe(m Mapping) string {
+	kvs := func(mp map[string]string, sep string) string {
+		var kv []string
+		for k, v := range mp {
+			kv = append(kv, k+sep+v)
+		}
+		sort.Strings(kv)
+		return strings.Join(kv, ", ")
+	}
+	var parts []string
+	if len(m.Match) > 0 {
+		parts = append(parts, "where "+kvs(m.Match, "="))
+	}
+	if m.From != "" {
+		parts = append(parts, "its "+m.From)
+	}
+	if m.Scale != 0 {
+		parts = append(parts, fmt.Sprintf("× %g", m.Scale))
+	}
+	if len(m.RenameLabels) > 0 {
+		parts = append(parts, "label "+kvs(m.RenameLabels, "→"))
+	}
+	if len(m.SetLabels) > 0 {
+		var kv []string
+		for k, v := range m.SetLabels {
+			kv = append(kv, k+"=\""+v+"\"")
+		}
+		sort.Strings(kv)
+		parts = append(parts, strings.Join(kv, ", "))
+	}
+	for _, c := range m.LabelCases {
+		when := "otherwise"
+		if len(c.When) > 0 {
+			when = "if " + kvs(c.When, "=")
+		}
+		parts = append(parts, when+": "+kvs(c.Set, "="))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
 
 // Markdown renders the tables as docs/metrics.md.
 func Markdown(tables []Table) string {
 	var b strings.Builder
 	b.WriteString("# Unified metrics\n\n")
 	b.WriteString("<!-- Generated from components/processor/llminferenceprocessor/mapping/tables by `make docs`; do not edit. -->\n\n")
-	b.WriteString("The `llminference` processor renames each engine's metrics to these names (as they appear in\n")
-	b.WriteString("Prometheus) without touching values, buckets or start times. Every series also carries\n")
-	b.WriteString("`namespace`, `pod`, `node`, `workload_name`, `backend` (resource attributes, exported as labels)\n")
-	b.WriteString("and `model_name`; the engine's own labels that tell series apart (`engine`, `finished_reason`,\n")
-	b.WriteString("SGLang's rank labels, …) are kept. Where an engine has no source, nothing is emitted.\n\n")
+	b.WriteString("The `llminference` processor maps each engine's metrics to these names (as they appear in\n")
+	b.WriteString("Prometheus). Most are renamed without touching values, buckets or start times; where an engine\n")
+	b.WriteString("uses other units, one labelled family for several concepts, or only a histogram's sum, the table\n")
+	b.WriteString("says how the value is taken (shown in brackets). Every series also carries `namespace`, `pod`,\n")
+	b.WriteString("`node`, `workload_name`, `backend` (resource attributes, exported as labels) and `model_name`\n")
+	b.WriteString("(the engine's, or for engines that name no model the pod's `model_label` or else the workload);\n")
+	b.WriteString("the engine's own labels that tell series apart (`engine`, `finished_reason`, rank labels, …) are\n")
+	b.WriteString("kept.\n\n")
+	b.WriteString("A \"—\" means the engine does not measure that concept: nothing is emitted (Dynamo workers also\n")
+	b.WriteString("have their engine's column). Concepts some engines measure only as a total (`*_seconds_total`)\n")
+	b.WriteString("give a mean when divided by the matching count; `llm_inference_request_time_per_output_token_seconds`\n")
+	b.WriteString("is observed once per request (its mean time per output token) and is not inter-token latency.\n\n")
 
 	type cell struct{ sources []string }
 	unified := map[string]string{} // name -> type
@@ -162,15 +294,7 @@ func Markdown(tables []Table) string {
 				c = &cell{}
 				cells[m.Unified][t.Backend] = c
 			}
-			src := "`" + m.Source + "`"
-			if len(m.SetLabels) > 0 {
-				var kv []string
-				for k, v := range m.SetLabels {
-					kv = append(kv, k+"=\""+v+"\"")
-				}
-				sort.Strings(kv)
-				src += " (" + strings.Join(kv, ", ") + ")"
-			}
+			src := "`" + m.Source + "`" + describe(m)
 			if t.Priority < 2 {
 				src += " *(" + t.Generation + ")*"
 			}
@@ -208,13 +332,19 @@ func Markdown(tables []Table) string {
 	b.WriteString("gain `workload_name`, `model_name` and `backend`.\n\n## Tables\n")
 	for _, t := range tables {
 		fmt.Fprintf(&b, "\n### %s — %s\n\nBackend label values: %s. Priority %d.\n\n", t.Backend, t.Generation, "`"+strings.Join(t.Backends(), "`, `")+"`", t.Priority)
+		if t.ModelLabel != "" {
+			fmt.Fprintf(&b, "Model label: `%s`.\n\n", t.ModelLabel)
+		}
+		if len(t.Includes) > 0 {
+			fmt.Fprintf(&b, "Also maps the metrics of: %s.\n\n", "`"+strings.Join(t.Includes, "`, `")+"`")
+		}
 		b.WriteString("| source | unified | notes |\n|---|---|---|\n")
 		for _, m := range t.Metrics {
 			note := m.Note
 			if m.Transform != "" {
 				note = strings.TrimSpace("transform `" + m.Transform + "`; " + note)
 			}
-			fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", m.Source, m.Unified, note)
+			fmt.Fprintf(&b, "| `%s`%s | `%s` | %s |\n", m.Source, describe(m), m.Unified, note)
 		}
 	}
 	return b.String()
