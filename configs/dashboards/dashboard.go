@@ -4,7 +4,12 @@ package dashboards
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 )
 
 // Selector is the variables' filter, used by every query.
@@ -180,6 +185,10 @@ func JSON() ([]byte, error) {
 			"current": map[string]any{"text": "All", "value": "$__all"},
 		}
 	}
+	measured, err := measuredBy()
+	if err != nil {
+		return nil, err
+	}
 	var panels []panel
 	id, y := 1, 0
 	falseV := false
@@ -193,10 +202,15 @@ func JSON() ([]byte, error) {
 				targets = append(targets, target{Datasource: ds, Expr: q.Expr, LegendFormat: q.Legend, RefID: string(rune('A' + j))})
 			}
 			d := ds
+			desc, noValue := p.Description, "No data"
+			if missing := notMeasuredBy(p, measured); len(missing) > 0 {
+				desc += " Not measured by " + strings.Join(missing, ", ") + ": those engines have no such metric, and the panel shows none for them rather than zero."
+				noValue = "Not measured by this engine, or no data"
+			}
 			panels = append(panels, panel{
-				ID: id, Type: "timeseries", Title: p.Title, Description: p.Description, Datasource: &d,
+				ID: id, Type: "timeseries", Title: p.Title, Description: desc, Datasource: &d,
 				GridPos:     gridPos{H: 8, W: 8, X: (i % 3) * 8, Y: y + (i/3)*8},
-				FieldConfig: map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
+				FieldConfig: map[string]any{"defaults": map[string]any{"unit": p.Unit, "noValue": noValue}, "overrides": []any{}},
 				Options:     map[string]any{"legend": map[string]any{"displayMode": "list", "placement": "bottom"}, "tooltip": map[string]any{"mode": "multi"}},
 				Targets:     targets,
 			})
@@ -211,9 +225,10 @@ func JSON() ([]byte, error) {
 		"time": map[string]any{"from": "now-1h", "to": "now"},
 		"templating": map[string]any{"list": []any{
 			map[string]any{"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus"},
-			variable("namespace", "Namespace", "label_values(llm_inference_requests_running, namespace)"),
-			variable("workload_name", "Workload", `label_values(llm_inference_requests_running{namespace=~"$namespace"}, workload_name)`),
-			variable("model_name", "Model", `label_values(llm_inference_requests_running{namespace=~"$namespace", workload_name=~"$workload_name"}, model_name)`),
+			// From the receiver's up series, which every inference pod has, whatever its engine measures.
+			variable("namespace", "Namespace", `label_values(llm_inference_target_up{namespace!=""}, namespace)`),
+			variable("workload_name", "Workload", `label_values(llm_inference_target_up{namespace=~"$namespace"}, workload_name)`),
+			variable("model_name", "Model", `label_values(llm_inference_target_up{namespace=~"$namespace", workload_name=~"$workload_name"}, model_name)`),
 		}},
 		"panels": panels,
 	}
@@ -222,4 +237,77 @@ func JSON() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+var unifiedName = regexp.MustCompile(`llm_inference_[a-z_]+`)
+
+// measuredBy maps each unified metric to the backends whose tables produce it.
+func measuredBy() (map[string][]string, error) {
+	tables, err := mapping.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	add := func(unified, backend string) {
+		if !slices.Contains(out[unified], backend) {
+			out[unified] = append(out[unified], backend)
+		}
+	}
+	for _, t := range tables {
+		for _, m := range t.Metrics {
+			add(m.Unified, t.Backend)
+		}
+	}
+	// A backend that includes others' tables (Dynamo's workers) measures what they measure.
+	for _, t := range tables {
+		for _, inc := range t.Includes {
+			for _, u := range tables {
+				if u.Backend == inc {
+					for _, m := range u.Metrics {
+						add(m.Unified, t.Backend)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// notMeasuredBy lists the backends that produce none of the unified metrics a panel queries
+// (empty for panels on the receiver's or dcgm-exporter's series).
+func notMeasuredBy(p Panel, measured map[string][]string) []string {
+	all := map[string]bool{}
+	for _, backends := range measured {
+		for _, b := range backends {
+			all[b] = true
+		}
+	}
+	has := map[string]bool{}
+	used := false
+	for _, q := range p.Queries {
+		for _, name := range unifiedName.FindAllString(q.Expr, -1) {
+			for _, sfx := range []string{"_bucket", "_sum", "_count"} {
+				name = strings.TrimSuffix(name, sfx)
+			}
+			backends, ok := measured[name]
+			if !ok {
+				continue // llm_inference_target_up, pod_gpu_info: the collector's own
+			}
+			used = true
+			for _, b := range backends {
+				has[b] = true
+			}
+		}
+	}
+	if !used {
+		return nil
+	}
+	var missing []string
+	for b := range all {
+		if !has[b] {
+			missing = append(missing, b)
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }

@@ -54,7 +54,7 @@ func TestDashboardShape(t *testing.T) {
 	for _, name := range []string{"namespace", "workload_name", "model_name"} {
 		v := d.Templating.List[vars[name]]
 		assert.True(t, v.Multi && v.IncludeAll, name)
-		assert.Contains(t, v.Definition, "label_values(llm_inference_requests_running")
+		assert.Contains(t, v.Definition, "label_values(llm_inference_target_up")
 	}
 	assert.Contains(t, d.Templating.List[vars["workload_name"]].Definition, `namespace=~"$namespace"`)
 	assert.Contains(t, d.Templating.List[vars["model_name"]].Definition, `workload_name=~"$workload_name"`)
@@ -81,4 +81,41 @@ func TestDashboardShape(t *testing.T) {
 func TestLegend(t *testing.T) {
 	assert.Equal(t, "p99 qwen-0", legend("p99 {{pod}}", map[string]string{"pod": "qwen-0"}))
 	assert.Equal(t, "running", legend("running {{ pod }}", nil), "a missing label renders empty")
+}
+
+// TestPanelsSayWhatEnginesDoNotMeasure: a panel names, from the mapping tables, the engines
+// that have none of its metrics, and shows a "not measured" text instead of an empty chart.
+func TestPanelsSayWhatEnginesDoNotMeasure(t *testing.T) {
+	measured, err := measuredBy()
+	require.NoError(t, err)
+	byTitle := map[string]Panel{}
+	for _, r := range Rows {
+		for _, p := range r.Panels {
+			byTitle[p.Title] = p
+		}
+	}
+	assert.Equal(t, []string{"llamacpp", "tgi"}, notMeasuredBy(byTitle["Time to first token"], measured), "no TTFT histogram")
+	assert.Equal(t, []string{"llamacpp"}, notMeasuredBy(byTitle["Requests per second"], measured))
+	assert.Equal(t, []string{"triton"}, notMeasuredBy(byTitle["Tokens per second"], measured), "Triton counts no tokens")
+	assert.Empty(t, notMeasuredBy(byTitle["Targets up"], measured), "the collector's own series")
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var d struct {
+		Panels []struct {
+			Title, Description string
+			FieldConfig        struct {
+				Defaults struct {
+					NoValue string `json:"noValue"`
+				} `json:"defaults"`
+			} `json:"fieldConfig"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(b, &d))
+	for _, p := range d.Panels {
+		if p.Title == "Time to first token" {
+			assert.Contains(t, p.Description, "Not measured by llamacpp, tgi")
+			assert.Contains(t, p.FieldConfig.Defaults.NoValue, "Not measured by this engine")
+		}
+	}
 }

@@ -18,3 +18,39 @@ var (
 	sglangQueueBuckets = []float64{0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.2, 0.5, 1, 2, 3, 4, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100,
 		200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200, 1400, 1600, 1800, 2000, 2500, 3000}
 )
+
+// TGI router (main.rs): durations 0.0001 × 1.5^i for i = 1..35; token lengths in 100 linear
+// steps up to max_input_tokens (4095 here) and max_total_tokens - max_input_tokens.
+var (
+	tgiDurationBuckets  = geometric(0.0001, 1.5, 35)
+	tgiInputBuckets     = linear(4095, 100)
+	tgiGeneratedBuckets = linear(1024, 100)
+)
+
+// Dynamo frontend defaults (lib/llm/src/http/service/metrics.rs): a first bucket at 0, then
+// log-spaced values with two significant figures, as served in its own capture.
+var (
+	dynamoTTFTBuckets     = []float64{0, 0.0022, 0.0047, 0.01, 0.022, 0.047, 0.1, 0.22, 0.47, 1, 2.2, 4.7, 10, 22, 48, 100, 220, 480}
+	dynamoITLBuckets      = []float64{0, 0.0019, 0.0035, 0.0067, 0.013, 0.024, 0.045, 0.084, 0.16, 0.3, 0.56, 1.1, 2}
+	dynamoDurationBuckets = []float64{0, 1.9, 3.4, 6.3, 12, 22, 40, 75, 140, 260}
+	dynamoISLBuckets      = []float64{0, 100, 210, 430, 870, 1800, 3600, 7400, 15000, 31000, 63000, 130000}
+	dynamoOSLBuckets      = []float64{0, 100, 210, 430, 880, 1800, 3700, 7600, 16000, 32000}
+)
+
+func geometric(start, factor float64, n int) []float64 {
+	out := make([]float64, n)
+	v := start
+	for i := range out {
+		v *= factor
+		out[i] = v
+	}
+	return out
+}
+
+func linear(max float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = max / float64(n) * float64(i+1)
+	}
+	return out
+}

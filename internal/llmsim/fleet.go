@@ -38,7 +38,7 @@ func parseFault(s string) (Fault, error) {
 // EndpointSpec is one simulated /metrics endpoint: an inference pod, or the node's dcgm-exporter.
 type EndpointSpec struct {
 	PodSpec `yaml:",inline"`
-	// Engine is vllm, vllm-legacy, sglang or dcgm.
+	// Engine is one of Engines: vllm, vllm-legacy, sglang, trtllm, tgi, dynamo-frontend, llamacpp, dcgm.
 	Engine string `yaml:"engine"`
 	// Listen is the address to serve on, e.g. 127.0.0.1:18001 (port 0 picks a free one).
 	Listen string `yaml:"listen"`
@@ -71,8 +71,9 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // DemoConfig is the fleet of `make demo`: two vLLM pods of one model (one on the current metric
-// names, one on the older names many clusters still run), one SGLang pod of another model, and
-// the node's dcgm-exporter with one GPU per pod.
+// names, one on the older names many clusters still run), one SGLang pod of another model, one
+// pod each of trtllm-serve, TGI, a Dynamo frontend and llama.cpp, and the node's dcgm-exporter
+// with one GPU per pod.
 func DemoConfig() Config {
 	return Config{
 		Seed: 42,
@@ -81,6 +82,10 @@ func DemoConfig() Config {
 			{Engine: EngineVLLM, Listen: "127.0.0.1:18001", PodSpec: PodSpec{Name: "qwen3-chat-0", Namespace: "llm", Workload: "qwen3-chat", Model: "Qwen/Qwen3-8B", Rate: 3, LoRAAdapters: []string{"sql-lora", "support-lora"}}},
 			{Engine: EngineVLLMLegacy, Listen: "127.0.0.1:18002", PodSpec: PodSpec{Name: "qwen3-chat-1", Namespace: "llm", Workload: "qwen3-chat", Model: "Qwen/Qwen3-8B", Rate: 3}},
 			{Engine: EngineSGLang, Listen: "127.0.0.1:18003", PodSpec: PodSpec{Name: "llama-chat-0", Namespace: "llm", Workload: "llama-chat", Model: "meta-llama/Llama-3.1-8B-Instruct", Rate: 5, MaxRunning: 48}},
+			{Engine: EngineTRTLLM, Listen: "127.0.0.1:18004", PodSpec: PodSpec{Name: "qwen3-small-0", Namespace: "llm", Workload: "qwen3-small", Model: "Qwen/Qwen3-0.6B", Rate: 4}},
+			{Engine: EngineTGI, Listen: "127.0.0.1:18005", PodSpec: PodSpec{Name: "smollm-0", Namespace: "llm", Workload: "smollm", Model: "HuggingFaceTB/SmolLM3-3B", Rate: 3}},
+			{Engine: EngineDynamoFrontend, Listen: "127.0.0.1:18006", PodSpec: PodSpec{Name: "qwen3-dynamo-0", Namespace: "llm", Workload: "qwen3-dynamo", Model: "Qwen/Qwen3-14B", Rate: 3}},
+			{Engine: EngineLlamaCpp, Listen: "127.0.0.1:18007", PodSpec: PodSpec{Name: "gemma-0", Namespace: "llm", Workload: "gemma", Model: "google/gemma-3-4b-it", Rate: 2, MaxRunning: 4}},
 			{Engine: EngineDCGM, Listen: "127.0.0.1:19400"},
 		},
 	}
@@ -91,7 +96,7 @@ func (c *Config) validate() error {
 	names := map[string]bool{}
 	for i, e := range c.Endpoints {
 		switch e.Engine {
-		case EngineVLLM, EngineVLLMLegacy, EngineSGLang:
+		case EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp:
 			if e.Name == "" || e.Model == "" {
 				return fmt.Errorf("endpoints[%d]: name and model are required", i)
 			}
@@ -102,7 +107,7 @@ func (c *Config) validate() error {
 		case EngineDCGM:
 			dcgm++
 		default:
-			return fmt.Errorf("endpoints[%d]: engine %q is not vllm, vllm-legacy, sglang or dcgm", i, e.Engine)
+			return fmt.Errorf("endpoints[%d]: engine %q is not one of %s", i, e.Engine, strings.Join(Engines, ", "))
 		}
 		if e.Listen == "" {
 			return fmt.Errorf("endpoints[%d]: listen address required", i)
@@ -192,9 +197,15 @@ func StartClock(cfg Config, now func() time.Time) (*Fleet, error) {
 			return nil, fmt.Errorf("%s endpoint %s: %w", ep.Spec.Engine, ep.Spec.Listen, err)
 		}
 		ep.ln = ln
-		ep.URL = "http://" + ln.Addr().String() + "/metrics"
 		mux := http.NewServeMux()
-		mux.HandleFunc("/metrics", ep.serveMetrics)
+		if ep.Spec.Engine == EngineTRTLLM {
+			ep.URL = "http://" + ln.Addr().String() + trtllmMetricsPath
+			mux.HandleFunc(trtllmMetricsPath, ep.serveMetrics)
+			mux.HandleFunc("/metrics", serveIterationStats)
+		} else {
+			ep.URL = "http://" + ln.Addr().String() + "/metrics"
+			mux.HandleFunc("/metrics", ep.serveMetrics)
+		}
 		mux.HandleFunc("/fault", ep.serveFault)
 		ep.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = ep.srv.Serve(ln) }()
@@ -244,6 +255,14 @@ func (e *Endpoint) Render() []byte {
 		}
 	case EngineSGLang:
 		renderSGLang(&b, e.pod, !f.cfg.NoCreated)
+	case EngineTRTLLM:
+		renderTRTLLM(&b, e.pod, !f.cfg.NoCreated)
+	case EngineTGI:
+		renderTGI(&b, e.pod)
+	case EngineDynamoFrontend:
+		renderDynamoFrontend(&b, e.pod)
+	case EngineLlamaCpp:
+		renderLlamaCpp(&b, e.pod)
 	case EngineDCGM:
 		renderDCGM(&b, f.cfg.Node, f.pods)
 	}
@@ -295,6 +314,15 @@ func (e *Endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		e.served.Add(1)
 	}
 }
+
+// serveIterationStats answers trtllm-serve's /metrics: JSON iteration statistics, not Prometheus.
+func serveIterationStats(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte("[]"))
+}
+
+// Engines lists the simulated engines (values of EndpointSpec.Engine).
+var Engines = []string{EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp, EngineDCGM}
 
 // serveFault shows (GET) or sets (POST /fault?mode=slow) the endpoint's fault.
 func (e *Endpoint) serveFault(w http.ResponseWriter, r *http.Request) {

@@ -130,7 +130,31 @@ func TestEngineSchemas(t *testing.T) {
 			[]string{"sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage", "sglang:cache_hit_rate", "sglang:gen_throughput", "sglang:prompt_tokens_total", "sglang:generation_tokens_total", "sglang:cached_tokens_total", "sglang:num_requests_total", "sglang:time_to_first_token_seconds", "sglang:inter_token_latency_seconds", "sglang:e2e_request_latency_seconds", "sglang:queue_time_seconds", "sglang:prompt_tokens_histogram", "sglang:generation_tokens_histogram"},
 			[]string{"vllm:num_requests_running"},
 			map[string]string{"engine_type": "unified", "model_name": "meta-llama/Llama-3.1-8B-Instruct", "tp_rank": "0", "pp_rank": "0", "moe_ep_rank": "0"}},
+		{"qwen3-small-0",
+			[]string{"trtllm_num_requests_running", "trtllm_kv_cache_utilization", "trtllm_request_success_total", "trtllm_request_success_created",
+				"trtllm_time_per_output_token_seconds", "trtllm_request_queue_time_seconds", "trtllm_prompt_tokens_total"},
+			[]string{"vllm:num_requests_running"},
+			map[string]string{"engine_type": "trtllm", "model_name": "Qwen/Qwen3-0.6B"}},
+		{"smollm-0",
+			// Counters without _total, no model label, no _created.
+			[]string{"tgi_request_success", "tgi_request_failure", "tgi_request_count", "tgi_queue_size", "tgi_request_input_length",
+				"tgi_request_generated_tokens", "tgi_request_duration", "tgi_request_queue_duration", "tgi_request_mean_time_per_token_duration"},
+			[]string{"tgi_request_success_total", "tgi_request_success_created"},
+			map[string]string{}},
+		{"qwen3-dynamo-0",
+			[]string{"dynamo_frontend_inflight_requests", "dynamo_frontend_requests_total", "dynamo_frontend_time_to_first_token_seconds",
+				"dynamo_frontend_output_tokens_total", "dynamo_frontend_input_sequence_tokens", "dynamo_frontend_model_context_length"},
+			[]string{"dynamo_frontend_requests_created"},
+			map[string]string{"model": "qwen/qwen3-14b"}}, // lower-cased, as Dynamo does in request metrics
+		{"gemma-0",
+			[]string{"llamacpp:prompt_tokens_total", "llamacpp:tokens_predicted_total", "llamacpp:prompt_seconds_total",
+				"llamacpp:tokens_predicted_seconds_total", "llamacpp:requests_processing", "llamacpp:requests_deferred"},
+			[]string{"llamacpp:kv_cache_usage_ratio"},
+			map[string]string{}},
 	}
+	runningGauge := map[string]string{"qwen3-chat-0": "vllm:num_requests_running", "qwen3-chat-1": "vllm:num_requests_running",
+		"llama-chat-0": "sglang:num_running_reqs", "qwen3-small-0": "trtllm_num_requests_running", "smollm-0": "tgi_batch_current_size",
+		"qwen3-dynamo-0": "dynamo_frontend_inflight_requests", "gemma-0": "llamacpp:requests_processing"}
 	for _, tt := range tests {
 		t.Run(tt.pod, func(t *testing.T) {
 			fams := parse(t, f.Endpoint(tt.pod).Render())
@@ -140,10 +164,8 @@ func TestEngineSchemas(t *testing.T) {
 			for _, n := range tt.absent {
 				assert.NotContains(t, fams, n)
 			}
-			running := fams["vllm:num_requests_running"]
-			if running == nil {
-				running = fams["sglang:num_running_reqs"]
-			}
+			running := fams[runningGauge[tt.pod]]
+			require.NotNil(t, running, runningGauge[tt.pod])
 			got := map[string]string{}
 			for _, l := range running.Metric[0].Label {
 				got[l.GetName()] = l.GetValue()
@@ -164,6 +186,13 @@ func TestEngineSchemas(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"stop": true, "length": true, "abort": true, "error": true, "repetition": true}, reasons)
+	// trtllm-serve at /prometheus/metrics; TGI's geometric and Dynamo's zero-first buckets.
+	assert.True(t, strings.HasSuffix(f.Endpoint("qwen3-small-0").Spec.Name, "-0"))
+	tgi := parse(t, f.Endpoint("smollm-0").Render())
+	assert.Equal(t, 0.00015000000000000001, tgi["tgi_request_duration"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
+	assert.Len(t, tgi["tgi_request_duration"].Metric[0].GetHistogram().Bucket, 36)
+	dy := parse(t, f.Endpoint("qwen3-dynamo-0").Render())
+	assert.Equal(t, 0.0, dy["dynamo_frontend_time_to_first_token_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
 	sg := parse(t, f.Endpoint("llama-chat-0").Render())
 	assert.Equal(t, 0.1, sg["sglang:time_to_first_token_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
 	assert.Equal(t, 0.002, sg["sglang:inter_token_latency_seconds"].Metric[0].GetHistogram().Bucket[0].GetUpperBound())
@@ -178,7 +207,12 @@ func TestGPUsBelongToPods(t *testing.T) {
 	f, clk := testFleet(t, cfg)
 	clk.t = clk.t.Add(2 * time.Minute)
 	fams := parse(t, f.Endpoint("dcgm").Render())
-	pods := map[string]bool{"qwen3-chat-0": true, "qwen3-chat-1": true, "llama-chat-0": true}
+	pods := map[string]bool{}
+	for _, ep := range cfg.Endpoints {
+		if ep.Engine != EngineDCGM {
+			pods[ep.Name] = true
+		}
+	}
 	gpusOf := map[string]map[string]bool{}
 	util := map[string]float64{}
 	for _, m := range fams["DCGM_FI_DEV_GPU_UTIL"].Metric {
@@ -200,7 +234,7 @@ func TestGPUsBelongToPods(t *testing.T) {
 	}
 	assert.Len(t, gpusOf["llama-chat-0"], 2)
 	assert.Len(t, gpusOf["qwen3-chat-0"], 1)
-	assert.Len(t, fams["DCGM_FI_DEV_GPU_UTIL"].Metric, 4, "4 distinct GPUs")
+	assert.Len(t, fams["DCGM_FI_DEV_GPU_UTIL"].Metric, len(pods)+1, "one GPU per pod, two for llama-chat-0")
 	assert.Greater(t, util["qwen3-chat-0"], util["qwen3-chat-1"]+20, "GPU utilisation follows the pod's load")
 }
 
@@ -280,7 +314,7 @@ func TestFaults(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"unknown engine": {Endpoints: []EndpointSpec{{Engine: "tgi", Listen: "x", PodSpec: PodSpec{Name: "a", Model: "m"}}}},
+		"unknown engine": {Endpoints: []EndpointSpec{{Engine: "mlc-llm", Listen: "x", PodSpec: PodSpec{Name: "a", Model: "m"}}}},
 		"no model":       {Endpoints: []EndpointSpec{{Engine: EngineVLLM, Listen: "x", PodSpec: PodSpec{Name: "a"}}}},
 		"no listen":      {Endpoints: []EndpointSpec{{Engine: EngineVLLM, PodSpec: PodSpec{Name: "a", Model: "m"}}}},
 		"two dcgm":       {Endpoints: []EndpointSpec{{Engine: EngineDCGM, Listen: "x"}, {Engine: EngineDCGM, Listen: "y"}}},

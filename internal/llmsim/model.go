@@ -51,6 +51,10 @@ type stats struct {
 	// SGLang's own bucket layouts for the same observations.
 	sgTTFT, sgITL, sgE2E, sgQueue *histogram
 	sgPromptLen, sgGenLen         *histogram // only with --collect-tokens-histogram
+	// TGI's layouts; its token histograms count successful requests only.
+	tgiE2E, tgiQueue, tgiTPOT, tgiInput, tgiGenerated *histogram
+	// Dynamo frontend's layouts.
+	dyTTFT, dyITL, dyDuration, dyISL, dyOSL *histogram
 }
 
 func newStats(now time.Time) *stats {
@@ -74,6 +78,16 @@ func newStats(now time.Time) *stats {
 		sgQueue:         newHistogram(sglangQueueBuckets),
 		sgPromptLen:     newHistogram(sglangTokenBuckets),
 		sgGenLen:        newHistogram(sglangTokenBuckets),
+		tgiE2E:          newHistogram(tgiDurationBuckets),
+		tgiQueue:        newHistogram(tgiDurationBuckets),
+		tgiTPOT:         newHistogram(tgiDurationBuckets),
+		tgiInput:        newHistogram(tgiInputBuckets),
+		tgiGenerated:    newHistogram(tgiGeneratedBuckets),
+		dyTTFT:          newHistogram(dynamoTTFTBuckets),
+		dyITL:           newHistogram(dynamoITLBuckets),
+		dyDuration:      newHistogram(dynamoDurationBuckets),
+		dyISL:           newHistogram(dynamoISLBuckets),
+		dyOSL:           newHistogram(dynamoOSLBuckets),
 	}
 }
 
@@ -266,6 +280,7 @@ func (p *pod) step(now time.Time) {
 		q := now.Sub(r.arrival).Seconds()
 		st.queue.observe(q)
 		st.sgQueue.observe(q)
+		st.tgiQueue.observe(q)
 		st.promptTokens += float64(r.prompt)
 		st.prefixQueries += float64(r.prompt)
 		st.prefixHits += float64(r.cached)
@@ -291,6 +306,7 @@ func (p *pod) step(now time.Time) {
 			ttft := now.Sub(r.arrival).Seconds()
 			st.ttft.observe(ttft)
 			st.sgTTFT.observe(ttft)
+			st.dyTTFT.observe(ttft)
 			r.generated = 1
 			st.generationTokens++
 			stepTokens++
@@ -303,6 +319,7 @@ func (p *pod) step(now time.Time) {
 			st.generationTokens += float64(k)
 			st.itl.observeN(itl.Seconds(), uint64(k))
 			st.sgITL.observeN(itl.Seconds(), uint64(k))
+			st.dyITL.observeN(itl.Seconds(), uint64(k))
 			stepTokens += k
 		}
 		reason := ""
@@ -365,9 +382,19 @@ func (p *pod) finish(r *request, reason string, now time.Time) {
 	st.prefill.observe(r.firstToken.Sub(r.admitted).Seconds())
 	st.decode.observe(now.Sub(r.firstToken).Seconds())
 	st.inference.observe(now.Sub(r.admitted).Seconds())
+	tpot := 0.0
 	if r.generated > 1 {
-		st.tpot.observe(now.Sub(r.firstToken).Seconds() / float64(r.generated-1))
-	} else {
-		st.tpot.observe(0)
+		tpot = now.Sub(r.firstToken).Seconds() / float64(r.generated-1)
+	}
+	st.tpot.observe(tpot)
+	st.dyDuration.observe(e2e)
+	st.dyISL.observe(float64(r.prompt))
+	st.dyOSL.observe(float64(r.generated))
+	if reason != reasonAbort { // TGI records these for successful requests only
+		st.tgiE2E.observe(e2e)
+		st.tgiInput.observe(float64(r.prompt))
+		st.tgiGenerated.observe(float64(r.generated))
+		// TGI's mean time per token includes the prefill: the whole request over its tokens.
+		st.tgiTPOT.observe(now.Sub(r.arrival).Seconds() / float64(max(r.generated, 1)))
 	}
 }

@@ -50,6 +50,14 @@ func TestMakeDemo(t *testing.T) {
 	for _, r := range []string{"model Qwen/Qwen3-8B", "model meta-llama/Llama-3.1-8B-Instruct", "  pod qwen3-chat-0", "  pod qwen3-chat-1", "  pod llama-chat-0"} {
 		assert.True(t, complete[r], "row %q complete in the last table:\n%s", r, last)
 	}
+	// The other engines' pods are in the table too, with numbers where the engine measures the
+	// column's concept ("-" where it does not: llama.cpp has no request counter, TGI no TTFT).
+	for _, pod := range []string{"qwen3-small-0", "smollm-0", "qwen3-dynamo-0", "gemma-0"} {
+		row := regexp.MustCompile(`(?m)^\s+  pod ` + pod + `\s+(.*)$`).FindStringSubmatch(last)
+		if assert.NotNil(t, row, "pod %s in the last table:\n%s", pod, last) {
+			assert.Regexp(t, `[0-9]`, row[1], "pod %s has numbers", pod)
+		}
+	}
 
 	// Everything the demo started is gone.
 	for _, addr := range []string{"127.0.0.1:19090", "127.0.0.1:18001", "127.0.0.1:19400", "127.0.0.1:13133"} {

@@ -51,17 +51,25 @@ func TestValueFidelity(t *testing.T) {
 	var scrape strings.Builder
 	fmt.Fprintf(&scrape, "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [%q]\n", rules)
 	scrape.WriteString("scrape_configs:\n  - job_name: direct\n    static_configs:\n")
+	// Prometheus scrapes the vLLM and SGLang pods directly (the other engines, with their
+	// conversions, are TestEnginesEndToEnd's).
+	direct := map[string]string{"qwen3-chat-0": "vllm", "qwen3-chat-1": "vllm", "llama-chat-0": "sglang"}
 	for _, ep := range fleet.Endpoints {
-		if ep.Spec.Engine != llmsim.EngineDCGM {
+		if _, ok := direct[ep.Spec.Name]; ok {
 			fmt.Fprintf(&scrape, "      - {targets: [%q], labels: {sim_pod: %q}}\n", strings.TrimSuffix(strings.TrimPrefix(ep.URL, "http://"), "/metrics"), ep.Spec.Name)
 		}
 	}
+	inference := len(fleet.Endpoints) - 1 // every endpoint but the dcgm-exporter
 	prom := harness.StartPrometheus(t, scrape.String())
 	harness.StartCollectorFile(t, bin, filepath.Join("..", "..", "configs", "local.yaml"),
 		"LLMINF_INTERVAL=1s", "LLMINF_SCRAPE_TIMEOUT=1s", "LLMINF_QUEUE_DIR="+t.TempDir(),
 		"LLMINF_QWEN0_URL="+fleet.Endpoint("qwen3-chat-0").URL,
 		"LLMINF_QWEN1_URL="+fleet.Endpoint("qwen3-chat-1").URL,
 		"LLMINF_LLAMA0_URL="+fleet.Endpoint("llama-chat-0").URL,
+		"LLMINF_TRTLLM0_URL="+fleet.Endpoint("qwen3-small-0").URL,
+		"LLMINF_TGI0_URL="+fleet.Endpoint("smollm-0").URL,
+		"LLMINF_DYNAMO0_URL="+fleet.Endpoint("qwen3-dynamo-0").URL,
+		"LLMINF_GEMMA0_URL="+fleet.Endpoint("gemma-0").URL,
 		"LLMINF_DCGM_URL="+fleet.Endpoint("dcgm").URL,
 		"LLMINF_REMOTE_WRITE_URL="+prom.WriteURL(),
 		"LLMINF_HEALTH_ADDR=127.0.0.1:"+strconv.Itoa(harness.FreePort(t)),
@@ -70,7 +78,7 @@ func TestValueFidelity(t *testing.T) {
 
 	ctx := context.Background()
 	require.Eventually(t, func() bool {
-		up, err := prom.Query(ctx, `count(llm_inference_target_up == 1) == 4 and count(up{job="direct"} == 1) == 3`)
+		up, err := prom.Query(ctx, fmt.Sprintf(`count(llm_inference_target_up == 1) == %d and count(up{job="direct"} == 1) == 3`, inference+1))
 		return err == nil && len(up) == 1
 	}, 60*time.Second, 250*time.Millisecond, "all targets up for both scrapers")
 	// Both scrapers must have recorded several ticks' worth of samples.
@@ -82,9 +90,8 @@ func TestValueFidelity(t *testing.T) {
 
 	tables, err := mapping.Builtin()
 	require.NoError(t, err)
-	backends := map[string]string{"qwen3-chat-0": "vllm", "qwen3-chat-1": "vllm", "llama-chat-0": "sglang"}
 	compared := 0
-	for pod, backend := range backends {
+	for pod, backend := range direct {
 		present := exposedNames(t, fleet.Endpoint(pod).URL)
 		for _, r := range winningRules(tables, backend, present) {
 			suffixes := []string{""}
@@ -103,14 +110,14 @@ func TestValueFidelity(t *testing.T) {
 	// The GPU join: every DCGM series of the fleet names its pod's workload and model.
 	gpu, err := prom.Query(ctx, `DCGM_FI_DEV_GPU_UTIL`)
 	require.NoError(t, err)
-	require.Len(t, gpu, 3)
+	require.Len(t, gpu, inference, "one GPU per pod")
 	for _, s := range gpu {
 		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Workload, s.Labels["workload_name"])
 		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Model, s.Labels["model_name"])
 	}
 	info, err := prom.Query(ctx, `llm_inference_pod_gpu_info`)
 	require.NoError(t, err)
-	assert.Len(t, info, 3, "one GPU per pod")
+	assert.Len(t, info, inference, "one GPU per pod")
 
 	dashboardPanelsHaveData(t, ctx, prom, fleet)
 	snapshotLoadsInBrowser(t, ctx, prom)

@@ -74,6 +74,8 @@ type StaticTarget struct {
 	Backend   string `mapstructure:"backend"`
 	Namespace string `mapstructure:"namespace"`
 	Pod       string `mapstructure:"pod"`
+	// Model is optional: the model, for engines whose metrics name none (as model_label).
+	Model string `mapstructure:"model"`
 	// Node is optional; it defaults to kubernetes.node_name.
 	Node string `mapstructure:"node"`
 }
