@@ -54,3 +54,6 @@ func linear(max float64, n int) []float64 {
 	}
 	return out
 }
+
+// Triton's first-response histogram in milliseconds (illustrative bounds).
+var tritonFirstResponseMsBuckets = []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000}

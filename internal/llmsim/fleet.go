@@ -38,7 +38,7 @@ func parseFault(s string) (Fault, error) {
 // EndpointSpec is one simulated /metrics endpoint: an inference pod, or the node's dcgm-exporter.
 type EndpointSpec struct {
 	PodSpec `yaml:",inline"`
-	// Engine is one of Engines: vllm, vllm-legacy, sglang, trtllm, tgi, dynamo-frontend, llamacpp, dcgm.
+	// Engine is one of Engines.
 	Engine string `yaml:"engine"`
 	// Listen is the address to serve on, e.g. 127.0.0.1:18001 (port 0 picks a free one).
 	Listen string `yaml:"listen"`
@@ -96,7 +96,8 @@ func (c *Config) validate() error {
 	names := map[string]bool{}
 	for i, e := range c.Endpoints {
 		switch e.Engine {
-		case EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp:
+		case EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp,
+			EngineNIM, EngineLMDeploy, EngineTriton, EngineDynamoTRTLLMWorker:
 			if e.Name == "" || e.Model == "" {
 				return fmt.Errorf("endpoints[%d]: name and model are required", i)
 			}
@@ -263,6 +264,14 @@ func (e *Endpoint) Render() []byte {
 		renderDynamoFrontend(&b, e.pod)
 	case EngineLlamaCpp:
 		renderLlamaCpp(&b, e.pod)
+	case EngineNIM:
+		renderNIM(&b, e.pod)
+	case EngineLMDeploy:
+		renderLMDeploy(&b, e.pod)
+	case EngineTriton:
+		renderTriton(&b, e.pod)
+	case EngineDynamoTRTLLMWorker:
+		renderDynamoTRTLLMWorker(&b, e.pod, !f.cfg.NoCreated)
 	case EngineDCGM:
 		renderDCGM(&b, f.cfg.Node, f.pods)
 	}
@@ -322,7 +331,8 @@ func serveIterationStats(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Engines lists the simulated engines (values of EndpointSpec.Engine).
-var Engines = []string{EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp, EngineDCGM}
+var Engines = []string{EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend,
+	EngineDynamoTRTLLMWorker, EngineLlamaCpp, EngineLMDeploy, EngineNIM, EngineTriton, EngineDCGM}
 
 // serveFault shows (GET) or sets (POST /fault?mode=slow) the endpoint's fault.
 func (e *Endpoint) serveFault(w http.ResponseWriter, r *http.Request) {

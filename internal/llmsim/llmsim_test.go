@@ -352,3 +352,45 @@ func TestDataParallelServesEverySeriesPerEngine(t *testing.T) {
 	// Still a valid exposition: every family header once, each family's samples contiguous.
 	assert.Equal(t, strings.Count(string(mk(1)), "# TYPE"), strings.Count(string(mk(4)), "# TYPE"))
 }
+
+// TestEveryEngineRenders: each simulated engine serves an exposition a Prometheus parser takes,
+// with its real family names and types (counters without _total where the engine has them).
+func TestEveryEngineRenders(t *testing.T) {
+	want := map[string]map[string]dto.MetricType{
+		EngineNIM:      {"num_requests_running": dto.MetricType_GAUGE, "request_finish_total": dto.MetricType_COUNTER, "time_per_output_token_seconds": dto.MetricType_HISTOGRAM},
+		EngineLMDeploy: {"lmdeploy:num_requests_waiting": dto.MetricType_GAUGE, "lmdeploy:iter_token_latency": dto.MetricType_HISTOGRAM, "lmdeploy:request_success_total": dto.MetricType_COUNTER},
+		EngineTriton: {"nv_trt_llm_request_metrics": dto.MetricType_GAUGE, "nv_inference_request_success": dto.MetricType_COUNTER,
+			"nv_inference_request_duration_us": dto.MetricType_COUNTER, "nv_inference_first_response_histogram_ms": dto.MetricType_HISTOGRAM},
+		EngineDynamoTRTLLMWorker: {"dynamo_component_kvstats_gpu_cache_usage_percent": dto.MetricType_GAUGE, "trtllm_request_success_total": dto.MetricType_COUNTER},
+		EngineTRTLLM:             {"trtllm_kv_cache_utilization": dto.MetricType_GAUGE},
+		EngineTGI:                {"tgi_request_success": dto.MetricType_COUNTER, "tgi_request_input_length": dto.MetricType_HISTOGRAM},
+		EngineDynamoFrontend:     {"dynamo_frontend_output_tokens_total": dto.MetricType_COUNTER},
+		EngineLlamaCpp:           {"llamacpp:prompt_seconds_total": dto.MetricType_COUNTER},
+	}
+	for engine, families := range want {
+		t.Run(engine, func(t *testing.T) {
+			f, clk := testFleet(t, Config{Seed: 3, Endpoints: []EndpointSpec{{Engine: engine, Listen: "x",
+				PodSpec: PodSpec{Name: "p-0", Namespace: "llm", Workload: "w", Model: "M/Model-1B", Rate: 5}}}})
+			clk.t = clk.t.Add(time.Minute)
+			fams := parse(t, f.Endpoint("p-0").Render())
+			for name, typ := range families {
+				if assert.Contains(t, fams, name) {
+					assert.Equal(t, typ, fams[name].GetType(), name)
+				}
+			}
+		})
+	}
+	// Triton counts each request once per model of the ensemble.
+	f, clk := testFleet(t, Config{Seed: 3, Endpoints: []EndpointSpec{{Engine: EngineTriton, Listen: "x",
+		PodSpec: PodSpec{Name: "p-0", Namespace: "llm", Workload: "w", Model: "m", Rate: 5}}}})
+	clk.t = clk.t.Add(time.Minute)
+	models := map[string]bool{}
+	for _, m := range parse(t, f.Endpoint("p-0").Render())["nv_inference_request_success"].Metric {
+		for _, l := range m.Label {
+			if l.GetName() == "model" {
+				models[l.GetValue()] = true
+			}
+		}
+	}
+	assert.Equal(t, map[string]bool{"ensemble": true, "preprocessing": true, "postprocessing": true, "tensorrt_llm": true}, models)
+}

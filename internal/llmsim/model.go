@@ -1,5 +1,7 @@
 // Package llmsim simulates the /metrics endpoints of LLM inference engines (vLLM in two schema
-// generations, SGLang) and of NVIDIA dcgm-exporter, driven by one deterministic load model per
+// generations, SGLang, trtllm-serve, TGI, Dynamo's frontend and TensorRT-LLM worker, llama.cpp,
+// LMDeploy, NIM, Triton with the TensorRT-LLM backend) and of NVIDIA dcgm-exporter, each in its
+// own exposition format, driven by one deterministic load model per
 // pod: Poisson arrivals, a running-batch limit, a waiting queue, a KV cache that fills with the
 // running requests' tokens (and preempts when full), prefix-cache hits, and latencies that rise
 // with load. GPUs follow their pod's load. It is a test tool and the engine of `make demo`.
@@ -55,6 +57,8 @@ type stats struct {
 	tgiE2E, tgiQueue, tgiTPOT, tgiInput, tgiGenerated *histogram
 	// Dynamo frontend's layouts.
 	dyTTFT, dyITL, dyDuration, dyISL, dyOSL *histogram
+	// Triton's first-response histogram, in milliseconds.
+	tritonFirstMs *histogram
 }
 
 func newStats(now time.Time) *stats {
@@ -88,6 +92,7 @@ func newStats(now time.Time) *stats {
 		dyDuration:      newHistogram(dynamoDurationBuckets),
 		dyISL:           newHistogram(dynamoISLBuckets),
 		dyOSL:           newHistogram(dynamoOSLBuckets),
+		tritonFirstMs:   newHistogram(tritonFirstResponseMsBuckets),
 	}
 }
 
@@ -307,6 +312,7 @@ func (p *pod) step(now time.Time) {
 			st.ttft.observe(ttft)
 			st.sgTTFT.observe(ttft)
 			st.dyTTFT.observe(ttft)
+			st.tritonFirstMs.observe(ttft * 1000)
 			r.generated = 1
 			st.generationTokens++
 			stepTokens++
