@@ -144,6 +144,7 @@ func (p *enginePod) served() int64 { return p.engine.Served() }
 type podOpts struct {
 	ns, name, node string
 	labels         map[string]string
+	annotations    map[string]string
 	containers     []corev1.Container // default: one container "engine" with port http
 	pending        bool               // leave it Pending, without an IP
 }
@@ -181,7 +182,7 @@ func (e *env) createPod(o podOpts) *enginePod {
 		p.mu.Unlock()
 	}()
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.ns, Labels: o.labels},
+		ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.ns, Labels: o.labels, Annotations: o.annotations},
 		Spec:       corev1.PodSpec{NodeName: o.node, Containers: o.containers},
 	}
 	_, err = e.admin.CoreV1().Pods(o.ns).Create(ctxT(t), pod, metav1.CreateOptions{})

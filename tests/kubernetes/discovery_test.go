@@ -29,7 +29,7 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-churn"} {
+	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn"} {
 		e.namespace(ns)
 	}
 	token := e.serviceAccountToken("otelcol-llminference", "otelcol-llminference")
@@ -93,6 +93,28 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 		waitScraped(t, p, 2, 3*interval+time.Second)
 		// The main collector scrapes port name http only and does not watch llm-num.
 		require.Zero(t, strings.Count(col.Output(), "qwen-num"))
+	})
+
+	t.Run("prometheus.io annotations override port and path; a bad one shows the pod down", func(t *testing.T) {
+		ann := e.startCollector(collectorOpts{token: token, namespaces: []string{"llm-ann"}})
+		defer ann.Stop()
+		// Its only port is named "metrics", not the collector's "http": the annotation finds it.
+		unnamed := []corev1.Container{{Name: "engine", Image: "vllm/vllm-openai:v0.11.0", Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: e.port}}}}
+		byPort := e.createPod(podOpts{ns: "llm-ann", name: "qwen-ann-port", labels: labelled("qwen", "vllm"), containers: unnamed,
+			annotations: map[string]string{"prometheus.io/port": fmt.Sprint(e.port), "prometheus.io/path": "/metrics"}})
+		waitScraped(t, byPort, 2, 3*interval+time.Second)
+		// The engine serves /metrics only: scraping the annotated path fails with its 404.
+		byPath := e.createPod(podOpts{ns: "llm-ann", name: "qwen-ann-path", labels: labelled("qwen", "vllm"),
+			annotations: map[string]string{"prometheus.io/path": "/v2/metrics"}})
+		bad := e.createPod(podOpts{ns: "llm-ann", name: "qwen-ann-bad", labels: labelled("qwen", "vllm"),
+			annotations: map[string]string{"prometheus.io/port": "eight-thousand"}})
+		require.Eventually(t, func() bool {
+			return strings.Contains(ann.Output(), "HTTP status 404") && strings.Contains(ann.Output(), `annotation prometheus.io/port: \"eight-thousand\" is not a port number`)
+		}, 3*interval+5*time.Second, 50*time.Millisecond, "both failures reported:\n%s", ann.Output())
+		waitScraped(t, byPort, 2, 3*interval+time.Second) // several intervals later, still running
+		assert.Zero(t, byPath.served(), "the annotated path, not /metrics, is scraped")
+		assert.Zero(t, bad.served(), "a bad port annotation is never guessed around")
+		assert.Equal(t, 1, strings.Count(ann.Output(), "eight-thousand"), "one warning for the bad annotation")
 	})
 
 	t.Run("less than the shipped ClusterRole fails", func(t *testing.T) {
