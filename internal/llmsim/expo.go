@@ -111,3 +111,14 @@ func (w *pyWriter) histogram(name, help string, lbls []label, h *histogram, crea
 		w.sample(name+"_created", lbls, float64(created.UnixNano())/1e9)
 	}
 }
+
+// byReason returns one label set per finish reason (base plus finished_reason) and its count.
+func byReason(base []label, st *stats, reasons ...string) ([][]label, []float64) {
+	series := make([][]label, 0, len(reasons))
+	values := make([]float64, 0, len(reasons))
+	for _, reason := range reasons {
+		series = append(series, with(base, label{"finished_reason", reason}))
+		values = append(values, st.finished[reason])
+	}
+	return series, values
+}

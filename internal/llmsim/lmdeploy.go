@@ -16,12 +16,7 @@ func renderLMDeploy(b *bytes.Buffer, p *pod) {
 	w.gauge("lmdeploy:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.", base, p.kvUsage())
 	w.counter("lmdeploy:prompt_tokens", "Number of prefill tokens processed.", [][]label{base}, []float64{st.promptTokens}, st.created)
 	w.counter("lmdeploy:generation_tokens", "Number of generation tokens processed.", [][]label{base}, []float64{st.generationTokens}, st.created)
-	var series [][]label
-	var values []float64
-	for _, reason := range []string{reasonLength, reasonStop, reasonAbort} {
-		series = append(series, with(base, label{"finished_reason", reason}))
-		values = append(values, st.finished[reason])
-	}
+	series, values := byReason(base, st, reasonLength, reasonStop, reasonAbort)
 	w.counter("lmdeploy:request_success", "Count of successfully processed requests.", series, values, st.created)
 	w.histogram("lmdeploy:time_to_first_token_seconds", "Histogram of time to first token in seconds.", base, st.ttft, st.created)
 	w.histogram("lmdeploy:iter_token_latency", "Histogram of inter-token latency in seconds.", base, st.itl, st.created)

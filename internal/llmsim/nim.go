@@ -21,12 +21,7 @@ func renderNIM(b *bytes.Buffer, p *pod) {
 	w.histogram("e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.", base, st.e2e, st.created)
 	w.histogram("request_prompt_tokens", "Number of prefill tokens processed.", base, st.promptLen, st.created)
 	w.histogram("request_generation_tokens", "Number of generation tokens processed.", base, st.genLen, st.created)
-	var series [][]label
-	var values []float64
-	for _, reason := range []string{reasonLength, reasonStop} {
-		series = append(series, with(base, label{"finished_reason", reason}))
-		values = append(values, st.finished[reason])
-	}
+	series, values := byReason(base, st, reasonLength, reasonStop)
 	w.counter("request_finish", "Count of finished requests, differentiated by finish reason.", series, values, st.created)
 	w.counter("request_success", "Count of successfully processed requests.", [][]label{base}, []float64{st.finished[reasonLength] + st.finished[reasonStop]}, st.created)
 	w.counter("request_failure", "Count of failed requests.", [][]label{base}, []float64{st.finished[reasonAbort]}, st.created)

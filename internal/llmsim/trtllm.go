@@ -19,12 +19,13 @@ func renderTRTLLM(b *bytes.Buffer, p *pod, created bool) {
 	w.gauge("trtllm_kv_cache_utilization", "KV cache utilization (0-1).", base, p.kvUsage())
 	w.counter("trtllm_prompt_tokens", "Number of prefill tokens processed.", [][]label{base}, []float64{st.promptTokens}, st.created)
 	w.counter("trtllm_generation_tokens", "Number of generation tokens processed.", [][]label{base}, []float64{st.generationTokens}, st.created)
-	var series [][]label
-	var values []float64
-	for _, reason := range []string{reasonLength, reasonStop} {
-		series = append(series, with(base, label{"finished_reason", reason}))
-		values = append(values, st.finished[reason])
-	}
+	renderTRTLLMRequests(w, base, st)
+}
+
+// renderTRTLLMRequests writes the families every TensorRT-LLM release has (1.1 has only these):
+// the request counter by finish reason and four latency histograms.
+func renderTRTLLMRequests(w *pyWriter, base []label, st *stats) {
+	series, values := byReason(base, st, reasonLength, reasonStop)
 	w.counter("trtllm_request_success", "Count of successfully processed requests.", series, values, st.created)
 	w.histogram("trtllm_e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.", base, st.e2e, st.created)
 	w.histogram("trtllm_time_to_first_token_seconds", "Histogram of time to first token in seconds.", base, st.ttft, st.created)

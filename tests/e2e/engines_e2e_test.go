@@ -219,24 +219,15 @@ func compareConverted(t *testing.T, ctx context.Context, prom *harness.Prometheu
 		if !assert.Truef(t, ok, "%s{%s} has a source series among %v", ourName, key, keys(bySeries)) {
 			continue
 		}
-		for _, p := range s.Samples {
-			tk, ok := tickOf(p.Time)
-			if !ok {
-				continue
+		n += eachSameTick(s.Samples, src, func(p, q harness.Point) {
+			want := q.Value
+			if scaleValue {
+				want = conv(q.Value)
 			}
-			for _, q := range src {
-				if tq, ok := tickOf(q.Time); ok && tq == tk {
-					n++
-					want := q.Value
-					if scaleValue {
-						want = conv(q.Value)
-					}
-					if p.Value != want && !(math.IsNaN(p.Value) && math.IsNaN(want)) {
-						t.Errorf("%s{%s} at %.3f = %v, want %v from %s = %v", ourName, key, p.Time, p.Value, want, srcName, q.Value)
-					}
-				}
+			if p.Value != want && !(math.IsNaN(p.Value) && math.IsNaN(want)) {
+				t.Errorf("%s{%s} at %.3f = %v, want %v from %s = %v", ourName, key, p.Time, p.Value, want, srcName, q.Value)
 			}
-		}
+		})
 	}
 	return n
 }

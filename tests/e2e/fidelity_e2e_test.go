@@ -335,18 +335,28 @@ func compareSeries(t *testing.T, ctx context.Context, prom *harness.Prometheus, 
 		if !assert.Truef(t, ok, "%s%s{%s} has a source series", r.Unified, suffix, key) {
 			continue
 		}
-		for _, p := range s.Samples {
-			tk, ok := tickOf(p.Time)
-			if !ok {
-				continue
+		n += eachSameTick(s.Samples, src, func(p, q harness.Point) {
+			if !(p.Value == q.Value || (math.IsNaN(p.Value) && math.IsNaN(q.Value))) {
+				t.Errorf("%s%s{%s} at %.3f = %v, source %s%s = %v at %.3f", r.Unified, suffix, key, p.Time, p.Value, r.Source, suffix, q.Value, q.Time)
 			}
-			for _, q := range src {
-				if tq, ok := tickOf(q.Time); ok && tq == tk {
-					n++
-					if !(p.Value == q.Value || (math.IsNaN(p.Value) && math.IsNaN(q.Value))) {
-						t.Errorf("%s%s{%s} at %.3f = %v, source %s%s = %v at %.3f", r.Unified, suffix, key, p.Time, p.Value, r.Source, suffix, q.Value, q.Time)
-					}
-				}
+		})
+	}
+	return n
+}
+
+// eachSameTick calls f for every pair of samples of ours and src taken in the same simulator
+// tick, and returns how many pairs there were.
+func eachSameTick(ours, src []harness.Point, f func(p, q harness.Point)) int {
+	n := 0
+	for _, p := range ours {
+		tk, ok := tickOf(p.Time)
+		if !ok {
+			continue
+		}
+		for _, q := range src {
+			if tq, ok := tickOf(q.Time); ok && tq == tk {
+				n++
+				f(p, q)
 			}
 		}
 	}
