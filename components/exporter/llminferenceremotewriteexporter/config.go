@@ -17,7 +17,8 @@ type Config struct {
 	confighttp.ClientConfig `mapstructure:",squash"`
 	// Queue is the on-disk FIFO every scrape goes through (see internal/diskqueue).
 	Queue QueueConfig `mapstructure:"queue"`
-	// BackOffConfig paces retries of network errors, 429 and 5xx; max_elapsed_time 0 = forever.
+	// BackOffConfig paces retries of network errors, 429 and 5xx; max_elapsed_time 0 = forever;
+	// enabled false drops what the backend did not take instead of retrying it.
 	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 	// ResourceLabels are resource attributes exported as labels on every series of the resource.
 	ResourceLabels []string `mapstructure:"resource_labels"`
@@ -85,8 +86,10 @@ func (cfg *Config) Validate() error {
 	if cfg.Queue.MaxBatchScrapes <= 0 {
 		errs = append(errs, fmt.Errorf("queue.max_batch_scrapes: must be positive, got %d", cfg.Queue.MaxBatchScrapes))
 	}
-	if cfg.BackOffConfig.Enabled && (cfg.BackOffConfig.InitialInterval <= 0 || cfg.BackOffConfig.MaxInterval < cfg.BackOffConfig.InitialInterval) {
-		errs = append(errs, errors.New("retry_on_failure: initial_interval must be positive and at most max_interval"))
+	// Checked whether or not retries are enabled: a setting that is wrong stays wrong.
+	if cfg.BackOffConfig.InitialInterval <= 0 || cfg.BackOffConfig.MaxInterval < cfg.BackOffConfig.InitialInterval {
+		errs = append(errs, fmt.Errorf("retry_on_failure: initial_interval (%s) must be positive and at most max_interval (%s)",
+			cfg.BackOffConfig.InitialInterval, cfg.BackOffConfig.MaxInterval))
 	}
 	if cfg.Queue.FlushInterval < 0 {
 		errs = append(errs, fmt.Errorf("queue.flush_interval: must not be negative, got %s", cfg.Queue.FlushInterval))

@@ -281,6 +281,8 @@ func TestConfigValidate(t *testing.T) {
 		{"flush interval", func(c *Config) { c.Queue.FlushInterval = -time.Second }, "queue.flush_interval: must not be negative"},
 		{"request size", func(c *Config) { c.MaxBatchSizeBytes = 10 }, "max_batch_size_bytes"},
 		{"retry", func(c *Config) { c.BackOffConfig.MaxInterval = time.Millisecond }, "retry_on_failure"},
+		{"retry interval checked when retries are off", func(c *Config) { c.BackOffConfig.Enabled = false; c.BackOffConfig.InitialInterval = 0 },
+			"retry_on_failure: initial_interval (0s) must be positive"},
 	}
 	for _, tt := range tests {
 		cfg := valid()
@@ -330,4 +332,39 @@ func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
 		got[labelsOf(ts)["pod"]] = true
 	}
 	assert.Equal(t, map[string]bool{"a": true, "b": true}, got)
+}
+
+// TestRetryDisabledDropsInsteadOfRetrying: with retry_on_failure.enabled false, a scrape the
+// backend does not take (503) is sent once, dropped with one error line, and the next scrape
+// goes through; nothing is retried, at any pace.
+func TestRetryDisabledDropsInsteadOfRetrying(t *testing.T) {
+	rcv := &receiver{statuses: []int{http.StatusServiceUnavailable}}
+	core, logs := observer.New(zapcore.InfoLevel)
+	e := newTestExporter(t, rcv, zap.New(core), func(c *Config) {
+		c.BackOffConfig.Enabled = false
+		c.Queue.FlushInterval = 0
+	})
+	require.NoError(t, e.enqueue(context.Background(), scrape("first", t0)))
+	require.Eventually(t, func() bool {
+		return logs.FilterMessage("Dropping scrapes the backend did not take: retry_on_failure.enabled is false").Len() == 1
+	}, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, e.enqueue(context.Background(), scrape("second", t0.Add(time.Second))))
+	require.Eventually(t, func() bool { return len(rcv.byName()["llm_inference_requests_running"]) > 0 }, 5*time.Second, 10*time.Millisecond)
+	for _, ts := range rcv.byName()["llm_inference_requests_running"] {
+		assert.Equal(t, "second", labelsOf(ts)["pod"], "the dropped scrape never arrives")
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	assert.Equal(t, 2, rcv.requests, "the failed request once, then the next scrape's: no retry")
+}
+
+// TestSecondCollectorOnTheSameQueueFailsAtStart: the queue directory is locked; a second
+// exporter on it does not start, and says which setting and why.
+func TestSecondCollectorOnTheSameQueueFailsAtStart(t *testing.T) {
+	first := newTestExporter(t, &receiver{}, zap.NewNop(), nil)
+	cfg := *first.cfg
+	second := newExporter(&cfg, exportertest.NewNopSettings(metadata.Type))
+	err := second.start(context.Background(), componenttest.NewNopHost())
+	require.ErrorIs(t, err, diskqueue.ErrLocked)
+	assert.Contains(t, err.Error(), "queue.directory")
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // sendLoop delivers the queue in order: the head batch is retried until the backend accepts it
-// (or max_elapsed_time, when set, gives up on it), then committed.
+// (or max_elapsed_time, when set, gives up on it), then committed. With retry_on_failure.enabled
+// false a batch the backend did not take is dropped at once (logged), never retried.
 func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 	defer close(e.done)
 	bo := newBackoff(e.cfg.BackOffConfig)
@@ -45,10 +46,15 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			continue
 		}
 		err = e.sendRecords(ctx, recs)
-		if err == nil || (e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime) {
-			if err != nil {
+		retryOff := err != nil && !e.cfg.BackOffConfig.Enabled && ctx.Err() == nil
+		expired := err != nil && e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime
+		if err == nil || retryOff || expired {
+			switch {
+			case retryOff:
+				e.logger.Error("Dropping scrapes the backend did not take: retry_on_failure.enabled is false", zap.Int("scrapes", len(recs)), zap.Error(err))
+			case expired:
 				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)), zap.Error(err))
-			} else if lastErr != "" {
+			case lastErr != "":
 				e.logger.Info("Remote write recovered", zap.Duration("after", time.Since(failingSince)), zap.Int64("backlog_bytes", e.queue.Size()))
 			}
 			if err := e.queue.Commit(next); err != nil {
@@ -68,9 +74,6 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 		var ra *retryAfterError
 		if errors.As(err, &ra) && ra.delay > delay {
 			delay = ra.delay
-		}
-		if !e.cfg.BackOffConfig.Enabled {
-			delay = e.cfg.BackOffConfig.InitialInterval
 		}
 		fields := []zap.Field{zap.Error(err), zap.Duration("retry_in", delay), zap.Int64("backlog_bytes", e.queue.Size())}
 		if err.Error() != lastErr {

@@ -28,10 +28,14 @@ import (
 // ErrFull is returned by Push when the queue holds its maximum size.
 var ErrFull = errors.New("disk queue full")
 
+// ErrLocked is returned by Open when another process holds the queue directory.
+var ErrLocked = errors.New("the queue directory is in use by another process: two collectors must not share one queue")
+
 const (
 	headerSize = 8
 	segSuffix  = ".seg"
 	cursorFile = "cursor"
+	lockFile   = "lock"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -53,6 +57,7 @@ type Queue struct {
 	segments []uint64 // ids in order; the last is being written
 	sizes    map[uint64]int64
 	w        *os.File
+	lock     *os.File // held while the queue is open
 	cursor   Position
 	notify   chan struct{}
 	closed   bool
@@ -68,7 +73,7 @@ type Options struct {
 	Sync bool
 }
 
-// Open opens (or creates) the queue in dir.
+// Open opens (or creates) the queue in dir, which it locks against other processes until Close.
 func Open(dir string, opts Options) (*Queue, error) {
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = 16 << 20
@@ -76,6 +81,22 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	q, err := open(dir, opts)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	q.lock = lock
+	return q, nil
+}
+
+func open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
 		sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(dir)
@@ -258,7 +279,21 @@ func (q *Queue) rollLocked() error {
 	q.w = f
 	q.segments = append(q.segments, id)
 	q.sizes[id] = 0
-	return nil
+	return q.syncDir()
+}
+
+// syncDir makes the directory's entries (a new segment, a renamed cursor) durable, with
+// Options.Sync: a file's own fsync does not persist its name.
+func (q *Queue) syncDir() error {
+	if !q.sync {
+		return nil
+	}
+	d, err := os.Open(q.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Notify signals (without blocking the producer) that records were pushed.
@@ -337,6 +372,9 @@ func (q *Queue) Commit(pos Position) error {
 	if err := os.Rename(tmp, filepath.Join(q.dir, cursorFile)); err != nil {
 		return err
 	}
+	if err := q.syncDir(); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.cursor = pos
@@ -356,5 +394,9 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	q.closed = true
-	return q.w.Close()
+	err := q.w.Close()
+	if q.lock != nil {
+		err = errors.Join(err, q.lock.Close()) // closing releases the lock
+	}
+	return err
 }

@@ -69,6 +69,7 @@ func TestUncommittedRedeliveredFirstAfterReopen(t *testing.T) {
 	require.NoError(t, q.Commit(pos)) // 0-4 delivered
 	_, _, err = q.Peek(5, 1<<30)      // 5-9 in flight, never committed: the process dies
 	require.NoError(t, err)
+	crash(q)
 
 	q2, err := Open(dir, Options{SegmentBytes: 120})
 	require.NoError(t, err)
@@ -142,4 +143,50 @@ func TestPeekByteLimitReturnsAtLeastOne(t *testing.T) {
 	recs, _, err = q.Peek(100, 25)
 	require.NoError(t, err)
 	assert.Len(t, recs, 2, "stops once the byte budget is reached")
+}
+
+// crash lets go of a queue as a dying process does: its files close (the lock with them)
+// without any further write.
+func crash(q *Queue) {
+	_ = q.w.Close()
+	if q.lock != nil {
+		_ = q.lock.Close()
+	}
+}
+
+// TestQueueDirectoryIsLocked: a second open of the same directory (a second collector on the
+// same volume) fails at once with a clear error; after Close, or a crash, it opens.
+func TestQueueDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(dir, Options{})
+	require.NoError(t, err)
+	push(t, q, 0, 3)
+	_, err = Open(dir, Options{})
+	require.ErrorIs(t, err, ErrLocked)
+	assert.Contains(t, err.Error(), "two collectors must not share one queue")
+	require.NoError(t, q.Close())
+
+	q2, err := Open(dir, Options{})
+	require.NoError(t, err, "free again after Close")
+	crash(q2)
+	q3, err := Open(dir, Options{})
+	require.NoError(t, err, "free again after a crash")
+	assert.Equal(t, want(0, 3), drain(t, q3, 10), "nothing lost to the lock")
+	require.NoError(t, q3.Close())
+}
+
+// TestSyncedQueue: with Sync, appends, new segments and cursor renames are fsynced (files and
+// the directory) and the queue behaves the same.
+func TestSyncedQueue(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(dir, Options{SegmentBytes: 120, Sync: true})
+	require.NoError(t, err)
+	push(t, q, 0, 10)
+	assert.Equal(t, want(0, 10), drain(t, q, 4))
+	push(t, q, 10, 15)
+	require.NoError(t, q.Close())
+	q, err = Open(dir, Options{SegmentBytes: 120, Sync: true})
+	require.NoError(t, err)
+	assert.Equal(t, want(10, 15), drain(t, q, 10), "committed records stay delivered, the rest is there")
+	require.NoError(t, q.Close())
 }
