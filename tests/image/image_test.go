@@ -189,7 +189,7 @@ service:
 `, fleet.Node(), targets.String(), fleet.Endpoint("dcgm").URL, promWrite, queueDir, healthPort, metricsPort)
 }
 
-// requireUnified waits until Prometheus holds a unified series of every simulated pod.
+// requireUnified waits until Prometheus holds unified series of every simulated pod.
 func requireUnified(t *testing.T, prom *harness.Prometheus, fleet *llmsim.Fleet, within time.Duration) {
 	t.Helper()
 	want := 0
@@ -198,7 +198,8 @@ func requireUnified(t *testing.T, prom *harness.Prometheus, fleet *llmsim.Fleet,
 			want++
 		}
 	}
-	q := `count(count by (pod) (llm_inference_requests_running{namespace="llm"}))`
+	// Every pod's unified series (not only the receiver's own), whatever its engine measures.
+	q := `count(count by (pod) ({__name__=~"llm_inference_.+", __name__!~"llm_inference_(target_up|scrape_.+)", namespace="llm"}))`
 	var last string
 	ok := assert.Eventually(t, func() bool {
 		s, err := prom.Query(context.Background(), q)
