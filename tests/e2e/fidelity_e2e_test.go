@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 	"github.com/otelcol-llminference/otelcol-llminference/configs/dashboards"
 	"github.com/otelcol-llminference/otelcol-llminference/internal/llmsim"
@@ -119,13 +121,18 @@ func TestValueFidelity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, info, inference, "one GPU per pod")
 
-	dashboardPanelsHaveData(t, ctx, prom, fleet)
+	measured := measuredConcepts(t, fleet, tables)
+	dashboardPanelsHaveData(t, ctx, prom, fleet, measured)
 	snapshotLoadsInBrowser(t, ctx, prom)
 
-	// The recording rules of configs/rules produce finite series for both engines' models.
-	for _, record := range recordedNames(t, rules) {
-		for _, model := range []string{"Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct"} {
-			q := fmt.Sprintf(`%s{model_name=%q}`, record, model)
+	// The recording rules of configs/rules produce finite series for every model whose engine
+	// measures what the rule reads.
+	for record, expr := range recordingRules(t, rules) {
+		for _, ep := range fleet.Endpoints {
+			if ep.Spec.Engine == llmsim.EngineDCGM || !measures(measured[ep.Spec.Name], expr) {
+				continue
+			}
+			q := fmt.Sprintf(`%s{model_name=%q}`, record, ep.Spec.Model)
 			assert.Eventuallyf(t, func() bool {
 				res, err := prom.Query(ctx, q)
 				if err != nil || len(res) == 0 {
@@ -137,14 +144,63 @@ func TestValueFidelity(t *testing.T) {
 					}
 				}
 				return true
-			}, 60*time.Second, time.Second, "recording rule %s has no finite series for %s", record, model)
+			}, 60*time.Second, time.Second, "recording rule %s has no finite series for %s (%s)", record, ep.Spec.Model, ep.Spec.Engine)
 		}
 	}
 }
 
+// demoBackends is the backend label of each pod of the demo fleet, as configs/local.yaml sets it.
+var demoBackends = map[string]string{"qwen3-chat-0": "vllm", "qwen3-chat-1": "vllm", "llama-chat-0": "sglang",
+	"qwen3-small-0": "trtllm", "smollm-0": "tgi", "qwen3-dynamo-0": "dynamo", "gemma-0": "llamacpp"}
+
+// measuredConcepts returns, per pod of the fleet, the unified metrics its engine measures: those
+// of its backend's own tables whose source the pod exposes.
+func measuredConcepts(t *testing.T, fleet *llmsim.Fleet, tables []mapping.Table) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, ep := range fleet.Endpoints {
+		backend, ok := demoBackends[ep.Spec.Name]
+		if !ok {
+			continue
+		}
+		present := exposedNames(t, ep.URL)
+		out[ep.Spec.Name] = map[string]bool{}
+		for _, tb := range tables {
+			if tb.Backend != backend {
+				continue
+			}
+			for _, m := range tb.Metrics {
+				if present[m.Source] { // family names: a histogram's, for rules that take its sum
+					out[ep.Spec.Name][m.Unified] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+var unifiedRef = regexp.MustCompile(`llm_inference_[a-z_]+`)
+
+// measures reports whether every unified metric an expression reads is measured (the
+// collector's own llm_inference_target_up and pod_gpu_info, and DCGM series, always are).
+func measures(concepts map[string]bool, expr string) bool {
+	for _, name := range unifiedRef.FindAllString(expr, -1) {
+		for _, sfx := range []string{"_bucket", "_sum", "_count"} {
+			name = strings.TrimSuffix(name, sfx)
+		}
+		if name == "llm_inference_target_up" || name == "llm_inference_pod_gpu_info" {
+			continue
+		}
+		if !concepts[name] {
+			return false
+		}
+	}
+	return true
+}
+
 // dashboardPanelsHaveData evaluates every panel query of configs/dashboards/llm-inference.json
-// with the variables set to each model in turn, and lists the panels empty for an engine.
-func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Prometheus, fleet *llmsim.Fleet) {
+// with the variables set to each pod's model in turn, and lists the panels empty for an engine
+// that measures what they show (a panel says when an engine does not).
+func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Prometheus, fleet *llmsim.Fleet, measured map[string]map[string]bool) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "configs", "dashboards", "llm-inference.json"))
 	require.NoError(t, err)
 	var d struct {
@@ -154,7 +210,10 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 		} `json:"panels"`
 	}
 	require.NoError(t, json.Unmarshal(b, &d))
-	engines := map[string]*llmsim.Endpoint{"vLLM": fleet.Endpoint("qwen3-chat-0"), "SGLang": fleet.Endpoint("llama-chat-0")}
+	engines := map[string]*llmsim.Endpoint{}
+	for pod := range demoBackends {
+		engines[fleet.Endpoint(pod).Spec.Engine] = fleet.Endpoint(pod)
+	}
 	var empty []string
 	panels := 0
 	for _, p := range d.Panels {
@@ -169,6 +228,9 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 			vars := strings.NewReplacer("$namespace", re(ep.Spec.Namespace), "$workload_name", re(ep.Spec.Workload),
 				"$model_name", re(ep.Spec.Model), "$__rate_interval", "30s")
 			for _, tg := range p.Targets {
+				if !measures(measured[ep.Spec.Name], tg.Expr) {
+					continue // the panel says this engine does not measure it
+				}
 				q := vars.Replace(tg.Expr)
 				ok := assert.Eventually(t, func() bool {
 					res, err := prom.Query(ctx, q)
@@ -193,7 +255,7 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 		}
 	}
 	assert.Empty(t, empty, "dashboard panels without finite data for an engine")
-	t.Logf("dashboard: %d panels checked for vLLM and SGLang", panels)
+	t.Logf("dashboard: %d panels checked for %d engines", panels, len(engines))
 }
 
 // snapshotLoadsInBrowser renders the dashboard snapshot from this Prometheus and loads it in
@@ -240,14 +302,22 @@ func htmlUnescape(s string) string {
 	return strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(s)
 }
 
-// recordedNames lists the series the rules file records.
-func recordedNames(t *testing.T, path string) []string {
+// recordingRules returns the recording rules of the rules file: record -> expression.
+func recordingRules(t *testing.T, path string) map[string]string {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "- record: "); ok {
-			out = append(out, name)
+	var file struct {
+		Groups []struct {
+			Rules []struct{ Record, Expr string } `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &file))
+	out := map[string]string{}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				out[r.Record] = r.Expr
+			}
 		}
 	}
 	require.NotEmpty(t, out)
