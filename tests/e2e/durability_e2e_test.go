@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,11 +34,13 @@ type rig struct {
 	col      *harness.Process
 	peakRSS  atomic.Int64
 	queueDir string
+	// metricsPort serves the collector's own metrics (the exporter's telemetry).
+	metricsPort int
 }
 
 func newRig(t *testing.T, bin string, pods int, gpu bool) *rig {
 	cfg := llmsim.Config{Seed: 3, Node: "gpu-node-1"}
-	r := &rig{t: t, bin: bin, queueDir: t.TempDir()}
+	r := &rig{t: t, bin: bin, queueDir: t.TempDir(), metricsPort: harness.FreePort(t)}
 	for i := 0; i < pods; i++ {
 		name := fmt.Sprintf("qwen-%d", i)
 		r.pods = append(r.pods, name)
@@ -80,10 +85,13 @@ exporters:
     queue: {directory: %q, max_size_mib: 512, max_batch_scrapes: 200}
     retry_on_failure: {enabled: true, initial_interval: 200ms, max_interval: 2s, max_elapsed_time: 0s}
 service:
-  telemetry: {metrics: {level: none}}
+  telemetry:
+    metrics:
+      readers:
+        - pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}
   pipelines:
     metrics: {receivers: [llminference], processors: [llminference], exporters: [llminference_remote_write]}
-`, static.String(), gpuEndpoint, r.proxy.WriteURL(), r.queueDir)
+`, static.String(), gpuEndpoint, r.proxy.WriteURL(), r.queueDir, r.metricsPort)
 	r.start()
 	require.Eventually(t, func() bool { return r.stored(r.pods[0]) > 2 }, 60*time.Second, 200*time.Millisecond, "data flows before the faults")
 	return r
@@ -103,6 +111,65 @@ func (r *rig) start() {
 }
 
 func (r *rig) served(pod string) int64 { return r.fleet.Endpoint(pod).Served() }
+
+// own reads one of the exporter's metrics from the collector's metrics endpoint: the sum of
+// the series of that name whose labels include match ("k=v"; "" matches all); -1 when absent.
+func (r *rig) own(name, match string) float64 {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", r.metricsPort))
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return -1
+	}
+	fam, ok := fams[name]
+	if !ok {
+		return -1
+	}
+	k, v, _ := strings.Cut(match, "=")
+	total := 0.0
+	for _, m := range fam.Metric {
+		found := match == ""
+		for _, l := range m.Label {
+			if l.GetName() == k && l.GetValue() == v {
+				found = true
+			}
+		}
+		if !found {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			total += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			total += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			total += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return total
+}
+
+// The exporter's metrics as the collector's Prometheus endpoint names them (the collector adds
+// neither unit nor _total suffixes to its own metrics).
+const (
+	ownQueueScrapes = "otelcol_llminference_remote_write_queue_scrapes"
+	ownQueueBytes   = "otelcol_llminference_remote_write_queue_size"
+	ownOldestAge    = "otelcol_llminference_remote_write_queue_oldest_age"
+	ownSent         = "otelcol_llminference_remote_write_sent_samples"
+	ownRequests     = "otelcol_llminference_remote_write_requests"
+	ownDropped      = "otelcol_llminference_remote_write_dropped_samples"
+)
+
+// requireDrained waits until the exporter reports an empty queue, as its metrics say.
+func (r *rig) requireDrained() {
+	require.Eventually(r.t, func() bool {
+		return r.own(ownQueueScrapes, "") == 0 && r.own(ownQueueBytes, "") == 0 && r.own(ownOldestAge, "") == 0
+	}, 30*time.Second, 200*time.Millisecond, "the queue metrics drain to zero")
+}
 
 // stored counts the pod's llm_inference_target_up == 1 samples in Prometheus: one per served scrape.
 func (r *rig) stored(pod string) int {
@@ -160,8 +227,16 @@ func TestDurability(t *testing.T) {
 		r.proxy.SetMode(harness.ModeDown)
 		outage := time.Now()
 		require.Eventually(t, func() bool { return time.Since(outage) >= 60*time.Second }, 90*time.Second, time.Second)
+		// The backlog shows in the exporter's own metrics: scrapes, bytes, the oldest one's age.
+		assert.GreaterOrEqual(t, r.own(ownQueueScrapes, ""), 100.0, "2 pods for 60 s")
+		assert.Positive(t, r.own(ownQueueBytes, ""))
+		assert.Greater(t, r.own(ownOldestAge, ""), 45.0, "the oldest queued scrape waits since the outage began")
+		assert.Positive(t, r.own(ownRequests, "status_class=network_error"))
 		r.proxy.SetMode(harness.ModeUp)
 		r.requireAllDelivered(0, 90*time.Second)
+		r.requireDrained()
+		assert.Positive(t, r.own(ownSent, ""))
+		assert.LessOrEqual(t, r.own(ownDropped, ""), 0.0, "nothing dropped (the counter is absent until something is)")
 	})
 
 	t.Run("collector SIGKILLed during an outage and restarted on the same queue", func(t *testing.T) {
@@ -193,6 +268,11 @@ func TestDurability(t *testing.T) {
 		require.Eventually(t, func() bool { return r.proxy.Requests()[harness.Mode429] >= 3 }, 30*time.Second, 100*time.Millisecond)
 		r.proxy.SetMode(harness.ModeUp)
 		r.requireAllDelivered(0, 60*time.Second)
+		r.requireDrained()
+		assert.GreaterOrEqual(t, r.own(ownRequests, "status_class=5xx"), 3.0)
+		assert.GreaterOrEqual(t, r.own(ownRequests, "status_class=4xx"), 3.0, "429s")
+		assert.Positive(t, r.own(ownRequests, "status_class=2xx"))
+		assert.LessOrEqual(t, r.own(ownDropped, ""), 0.0, "nothing dropped (the counter is absent until something is)")
 	})
 
 	t.Run("bad samples answered 400 are dropped, the rest flows", func(t *testing.T) {
@@ -202,6 +282,9 @@ func TestDurability(t *testing.T) {
 		require.Eventually(t, func() bool { return len(r.proxy.Rejected()) > 0 }, 30*time.Second, 100*time.Millisecond)
 		r.requireAllDelivered(len(r.proxy.Rejected()), 60*time.Second)
 		assert.Equal(t, 1, strings.Count(r.col.Output(), "Remote-write backend rejected samples; dropping them"), "one clear log line")
+		r.requireDrained()
+		assert.Positive(t, r.own(ownDropped, "reason=rejected"), "the rejected request's samples are counted as dropped")
+		assert.Equal(t, r.own(ownDropped, ""), r.own(ownDropped, "reason=rejected"), "and nothing else")
 	})
 
 	t.Run("memory stays bounded during a long outage", func(t *testing.T) {

@@ -31,6 +31,9 @@ type encoder struct {
 	base   []label // the current resource's labels, sorted by name
 	lbls   []label
 	bounds map[float64]string // formatted le / quantile values
+	// samples counts the samples appended since the last reset (the exporter's telemetry
+	// counts what it queues, sends and drops in samples).
+	samples int
 }
 
 // label is a label reference; value+suffix is the value (suffix: a metric name's _bucket,
@@ -202,6 +205,7 @@ func (e *encoder) pointLabels(attrs pcommon.Map, name, suffix string) {
 
 // appendSeries appends one WriteRequest.timeseries entry: e.lbls and one sample.
 func (e *encoder) appendSeries(buf []byte, v float64, ts pcommon.Timestamp) []byte {
+	e.samples++
 	ms := int64(ts) / 1e6
 	sampleSize := 1 + 8 + 1 + varintLen(uint64(ms))
 	size := 1 + varintLen(uint64(sampleSize)) + sampleSize

@@ -19,13 +19,18 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter/internal/diskqueue"
+	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter/internal/metadata"
 )
 
 type remoteWriteExporter struct {
@@ -43,10 +48,24 @@ type remoteWriteExporter struct {
 	encBuf, recBuf []byte
 	// The sender's buffers, reused from request to request.
 	reqBuf, snappyBuf []byte
+
+	tel *metadata.Telemetry
+	// pendingScrapes is the queue's record count (learnt at start, then kept up to date);
+	// oldestNanos the enqueue time of the record at its head (0: empty or unknown).
+	pendingScrapes atomic.Int64
+	oldestNanos    atomic.Int64
+	// started is the queue once start opened it: the telemetry callback may run at any time.
+	started atomic.Pointer[diskqueue.Queue]
 }
 
-func newExporter(cfg *Config, set exporter.Settings) *remoteWriteExporter {
-	return &remoteWriteExporter{cfg: cfg, set: set, logger: set.Logger, enc: newEncoder(cfg.ResourceLabels, cfg.ExternalLabels)}
+func newExporter(cfg *Config, set exporter.Settings) (*remoteWriteExporter, error) {
+	e := &remoteWriteExporter{cfg: cfg, set: set, logger: set.Logger, enc: newEncoder(cfg.ResourceLabels, cfg.ExternalLabels)}
+	tel, err := metadata.NewTelemetry(set.TelemetrySettings, e.observeQueue)
+	if err != nil {
+		return nil, err
+	}
+	e.tel = tel
+	return e, nil
 }
 
 func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) error {
@@ -62,6 +81,13 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 	if err != nil {
 		return fmt.Errorf("queue.directory %q: %w", e.cfg.Queue.Directory, err)
 	}
+	backlog, err := e.queue.Records()
+	if err != nil {
+		e.queue.Close()
+		return fmt.Errorf("queue.directory %q: reading the backlog: %w", e.cfg.Queue.Directory, err)
+	}
+	e.pendingScrapes.Store(backlog)
+	e.started.Store(e.queue)
 	if n := e.queue.Size(); n > 0 {
 		e.logger.Info("Resuming the remote-write backlog left on disk", zap.Int64("bytes", n))
 	}
@@ -85,10 +111,12 @@ func (e *remoteWriteExporter) shutdown(context.Context) error {
 // enqueue encodes a scrape as remote write and appends it to the disk queue; it is durable
 // (against a process crash) on return. Encoding here, once, leaves the sender nothing to do
 // but concatenate records, compress and send.
-func (e *remoteWriteExporter) enqueue(_ context.Context, md pmetric.Metrics) error {
+func (e *remoteWriteExporter) enqueue(ctx context.Context, md pmetric.Metrics) error {
 	e.encMu.Lock()
+	e.enc.samples = 0
 	e.encBuf = e.enc.appendMetrics(e.encBuf[:0], md)
-	rec := appendSnappyRecord(e.recBuf[:0], e.encBuf)
+	samples := e.enc.samples
+	rec := appendTimedRecord(e.recBuf[:0], e.encBuf, time.Now(), samples)
 	err := e.queue.Push(rec)
 	e.recBuf = rec
 	if cap(e.encBuf) > 4<<20 || cap(e.recBuf) > 4<<20 {
@@ -97,9 +125,35 @@ func (e *remoteWriteExporter) enqueue(_ context.Context, md pmetric.Metrics) err
 	e.encMu.Unlock()
 	if err != nil {
 		if errors.Is(err, diskqueue.ErrFull) {
+			e.tel.DroppedSamples.Add(ctx, int64(samples), metric.WithAttributes(attribute.String(metadata.AttrReason, metadata.ReasonQueueFull)))
 			return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
 		}
 		return err
 	}
+	e.pendingScrapes.Add(1)
 	return nil
+}
+
+// observeQueue is what the queue metrics report when they are read.
+func (e *remoteWriteExporter) observeQueue() (bytes, scrapes int64, oldestAgeSeconds float64) {
+	q := e.started.Load()
+	if q == nil { // not started
+		return 0, 0, 0
+	}
+	scrapes = e.pendingScrapes.Load()
+	if oldest := e.oldestNanos.Load(); oldest != 0 && scrapes > 0 {
+		oldestAgeSeconds = time.Since(time.Unix(0, oldest)).Seconds()
+	}
+	return q.Size(), scrapes, oldestAgeSeconds
+}
+
+// samplesOf adds up the sample counts of records (0 for records of the older format).
+func samplesOf(recs [][]byte) int64 {
+	var n int64
+	for _, r := range recs {
+		if _, s, ok := recordMeta(r); ok {
+			n += int64(s)
+		}
+	}
+	return n
 }

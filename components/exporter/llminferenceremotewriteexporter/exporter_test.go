@@ -104,7 +104,8 @@ func newTestExporter(t *testing.T, rcv *receiver, logger *zap.Logger, mutate fun
 	require.NoError(t, cfg.Validate())
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.Logger = logger
-	e := newExporter(cfg, set)
+	e, err := newExporter(cfg, set)
+	require.NoError(t, err)
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, e.shutdown(context.Background())) })
 	return e
@@ -124,7 +125,8 @@ func (e *remoteWriteExporter) push(ctx context.Context, md pmetric.Metrics) erro
 		recs = append(recs, appendSnappyRecord(nil, e.enc.appendMetrics(nil, one)))
 	}
 	e.encMu.Unlock()
-	return e.sendRecords(ctx, recs)
+	_, err := e.sendRecords(ctx, recs)
+	return err
 }
 
 // scrape builds what the pipeline delivers for one pod: identity on the resource, a gauge with
@@ -304,7 +306,8 @@ func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
 	cfg.Endpoint = srv.URL + "/api/v1/write"
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.Logger = zap.New(core)
-	e := newExporter(cfg, set) // not started: no sender runs beside the test
+	e, err := newExporter(cfg, set) // not started: no sender runs beside the test
+	require.NoError(t, err)
 	e.client = srv.Client()
 	q, err := diskqueue.Open(t.TempDir(), diskqueue.Options{MaxBytes: 1 << 30})
 	require.NoError(t, err)
@@ -317,15 +320,27 @@ func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, recs)
 	rec := recs[0]
-	require.Equal(t, recordSnappy, rec[0])
+	require.Equal(t, recordTimedSnappy, rec[0])
+	enqueued, samples, ok := recordMeta(rec)
+	require.True(t, ok)
+	assert.WithinDuration(t, time.Now(), enqueued, time.Minute)
+	var wr prompb.WriteRequest
+	require.NoError(t, wr.Unmarshal(raw))
+	inRequest := 0
+	for _, ts := range wr.Timeseries {
+		inRequest += len(ts.Samples)
+	}
+	assert.Equal(t, inRequest, samples, "the header counts the WriteRequest's samples")
 	assert.Less(t, len(rec), len(raw)/2, "remote write's repeated labels compress")
 	n, ok := recordLen(rec)
 	require.True(t, ok)
 	assert.Equal(t, raw, appendRecord(nil, rec, n), "the record expands to the encoding")
 
 	unknown := []byte{0x7f, 1, 2, 3}
+	// A record of the older format (a queue left by an older version) is still read.
 	later := appendSnappyRecord(nil, e.enc.appendMetrics(nil, scrape("b", t0)))
-	require.NoError(t, e.sendRecords(context.Background(), [][]byte{rec, unknown, later}))
+	_, err = e.sendRecords(context.Background(), [][]byte{rec, unknown, later})
+	require.NoError(t, err)
 	assert.Len(t, logs.FilterMessage("Dropping an unreadable remote-write queue record").All(), 1)
 	got := map[string]bool{}
 	for _, ts := range rcv.byName()["DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"] {
@@ -363,8 +378,9 @@ func TestRetryDisabledDropsInsteadOfRetrying(t *testing.T) {
 func TestSecondCollectorOnTheSameQueueFailsAtStart(t *testing.T) {
 	first := newTestExporter(t, &receiver{}, zap.NewNop(), nil)
 	cfg := *first.cfg
-	second := newExporter(&cfg, exportertest.NewNopSettings(metadata.Type))
-	err := second.start(context.Background(), componenttest.NewNopHost())
+	second, err := newExporter(&cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	err = second.start(context.Background(), componenttest.NewNopHost())
 	require.ErrorIs(t, err, diskqueue.ErrLocked)
 	assert.Contains(t, err.Error(), "queue.directory")
 }

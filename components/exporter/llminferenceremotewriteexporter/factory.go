@@ -22,7 +22,10 @@ func NewFactory() exporter.Factory {
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Metrics, error) {
 	cfg := c.(*Config)
-	e := newExporter(cfg, set)
+	e, err := newExporter(cfg, set)
+	if err != nil {
+		return nil, err
+	}
 	// exporterhelper only reports telemetry here: queueing and retries are the exporter's own,
 	// because remote write needs a strictly ordered, at-least-once queue (see diskqueue).
 	return exporterhelper.NewMetrics(ctx, set, cfg, e.enqueue,

@@ -111,7 +111,8 @@ func TestQueueDeliversInOrderAcrossOutageAndRestart(t *testing.T) {
 		cfg.BackOffConfig.MaxInterval = 50 * time.Millisecond
 		set := exportertest.NewNopSettings(metadata.Type)
 		set.Logger = zap.NewNop()
-		e := newExporter(cfg, set)
+		e, err := newExporter(cfg, set)
+		require.NoError(t, err)
 		require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
 		return e
 	}

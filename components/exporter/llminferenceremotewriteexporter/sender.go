@@ -12,7 +12,11 @@ import (
 
 	"github.com/golang/snappy"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter/internal/metadata"
 )
 
 // sendLoop delivers the queue in order: the head batch is retried until the backend accepts it
@@ -29,6 +33,7 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			e.logger.Error("Reading the remote-write queue failed", zap.Error(err))
 		}
 		if len(recs) == 0 {
+			e.oldestNanos.Store(0)
 			select {
 			case <-ctx.Done():
 				return
@@ -45,20 +50,30 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			}
 			continue
 		}
-		err = e.sendRecords(ctx, recs)
+		if t, _, ok := recordMeta(recs[0]); ok {
+			e.oldestNanos.Store(t.UnixNano())
+		} else {
+			e.oldestNanos.Store(0)
+		}
+		var delivered int
+		delivered, err = e.sendRecords(ctx, recs)
 		retryOff := err != nil && !e.cfg.BackOffConfig.Enabled && ctx.Err() == nil
 		expired := err != nil && e.cfg.BackOffConfig.MaxElapsedTime > 0 && !failingSince.IsZero() && time.Since(failingSince) > e.cfg.BackOffConfig.MaxElapsedTime
 		if err == nil || retryOff || expired {
 			switch {
 			case retryOff:
-				e.logger.Error("Dropping scrapes the backend did not take: retry_on_failure.enabled is false", zap.Int("scrapes", len(recs)), zap.Error(err))
+				e.logger.Error("Dropping scrapes the backend did not take: retry_on_failure.enabled is false", zap.Int("scrapes", len(recs)-delivered), zap.Error(err))
+				e.dropped(ctx, samplesOf(recs[delivered:]), metadata.ReasonRetryDisabled)
 			case expired:
-				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)), zap.Error(err))
+				e.logger.Error("Dropping scrapes after retrying for retry_on_failure.max_elapsed_time", zap.Int("scrapes", len(recs)-delivered), zap.Error(err))
+				e.dropped(ctx, samplesOf(recs[delivered:]), metadata.ReasonRetryExpired)
 			case lastErr != "":
 				e.logger.Info("Remote write recovered", zap.Duration("after", time.Since(failingSince)), zap.Int64("backlog_bytes", e.queue.Size()))
 			}
 			if err := e.queue.Commit(next); err != nil {
 				e.logger.Error("Committing the remote-write queue failed", zap.Error(err))
+			} else {
+				e.pendingScrapes.Add(-int64(len(recs)))
 			}
 			bo.reset()
 			failingSince, lastErr = time.Time{}, ""
@@ -97,7 +112,9 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 // as retryable (the queue retries all of recs; samples already accepted are re-sent with the
 // same timestamps, which backends accept as duplicates). Any other 4xx drops that request
 // with one log line and lets the rest through.
-func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) error {
+//
+// On a retryable error it returns the index of the first record not delivered.
+func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) (int, error) {
 	for start := 0; start < len(recs); {
 		e.reqBuf = e.reqBuf[:0]
 		end := start
@@ -106,6 +123,7 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) er
 			if !ok {
 				if end == start {
 					e.logger.Error("Dropping an unreadable remote-write queue record", zap.Int("bytes", len(recs[end])))
+					e.dropped(ctx, samplesOf(recs[end:end+1]), metadata.ReasonUnreadableRecord)
 					start++
 					continue
 				}
@@ -120,11 +138,15 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) er
 			continue
 		}
 		if len(e.reqBuf) > 0 {
+			samples := samplesOf(recs[start:end])
 			if err := e.send(ctx, e.reqBuf, end-start); err != nil {
 				var rejected *rejectedError
 				if !errors.As(err, &rejected) {
-					return err
+					return start, err
 				}
+				e.dropped(ctx, samples, metadata.ReasonRejected)
+			} else {
+				e.tel.SentSamples.Add(ctx, samples)
 			}
 		}
 		start = end
@@ -132,7 +154,7 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) er
 			e.reqBuf = nil
 		}
 	}
-	return nil
+	return len(recs), nil
 }
 
 // retryAfterError is a retryable answer that said when to come back.
@@ -165,10 +187,14 @@ func (e *remoteWriteExporter) send(ctx context.Context, raw []byte, scrapes int)
 	httpReq.Header.Set("Content-Type", "application/x-protobuf")
 	httpReq.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
 	httpReq.Header.Set("User-Agent", "otelcol-llminference")
+	began := time.Now()
 	resp, err := e.client.Do(httpReq)
+	e.tel.SendDuration.Record(ctx, time.Since(began).Seconds())
 	if err != nil {
+		e.tel.Requests.Add(ctx, 1, metric.WithAttributes(attribute.String(metadata.AttrStatusClass, "network_error")))
 		return fmt.Errorf("remote write: %w", err) // retryable
 	}
+	e.tel.Requests.Add(ctx, 1, metric.WithAttributes(attribute.String(metadata.AttrStatusClass, strconv.Itoa(resp.StatusCode/100)+"xx")))
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -201,4 +227,9 @@ func retryAfter(h string) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// dropped counts samples given up on.
+func (e *remoteWriteExporter) dropped(ctx context.Context, samples int64, reason string) {
+	e.tel.DroppedSamples.Add(ctx, samples, metric.WithAttributes(attribute.String(metadata.AttrReason, reason)))
 }

@@ -211,6 +211,43 @@ func (q *Queue) readCursor() error {
 	return nil
 }
 
+// Records counts the records not yet committed, reading only their headers (the exporter
+// calls it once, at start, to learn the backlog it resumes).
+func (q *Queue) Records() (int64, error) {
+	q.mu.Lock()
+	segments := append([]uint64(nil), q.segments...)
+	sizes := make(map[uint64]int64, len(q.sizes))
+	for k, v := range q.sizes {
+		sizes[k] = v
+	}
+	cursor := q.cursor
+	q.mu.Unlock()
+	var n int64
+	for _, id := range segments {
+		off := int64(0)
+		if id == cursor.Segment {
+			off = cursor.Offset
+		} else if id < cursor.Segment {
+			continue
+		}
+		f, err := os.Open(q.segPath(id))
+		if err != nil {
+			return n, err
+		}
+		var hdr [headerSize]byte
+		for off < sizes[id] {
+			if _, err := f.ReadAt(hdr[:], off); err != nil {
+				f.Close()
+				return n, err
+			}
+			off += headerSize + int64(binary.BigEndian.Uint32(hdr[:4]))
+			n++
+		}
+		f.Close()
+	}
+	return n, nil
+}
+
 // Size is the bytes on disk not yet committed.
 func (q *Queue) Size() int64 {
 	q.mu.Lock()

@@ -190,3 +190,25 @@ func TestSyncedQueue(t *testing.T) {
 	assert.Equal(t, want(10, 15), drain(t, q, 10), "committed records stay delivered, the rest is there")
 	require.NoError(t, q.Close())
 }
+
+// TestRecordsCountsTheBacklog: the records not yet committed, across segments and a reopen.
+func TestRecordsCountsTheBacklog(t *testing.T) {
+	dir := t.TempDir()
+	q, err := Open(dir, Options{SegmentBytes: 120})
+	require.NoError(t, err)
+	push(t, q, 0, 10)
+	recs, pos, err := q.Peek(3, 1<<30)
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	require.NoError(t, q.Commit(pos))
+	n, err := q.Records()
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, n)
+	require.NoError(t, q.Close())
+	q, err = Open(dir, Options{SegmentBytes: 120})
+	require.NoError(t, err)
+	n, err = q.Records()
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, n, "after a reopen")
+	require.NoError(t, q.Close())
+}

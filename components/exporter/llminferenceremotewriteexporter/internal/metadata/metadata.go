@@ -7,5 +7,8 @@ import "go.opentelemetry.io/collector/component"
 // Type is the exporter's type in collector configuration.
 var Type = component.MustNewType("llminference_remote_write")
 
+// ScopeName is the instrumentation scope of the exporter's own metrics.
+const ScopeName = "github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter"
+
 // MetricsStability is the stability of the metrics signal.
 const MetricsStability = component.StabilityLevelAlpha
