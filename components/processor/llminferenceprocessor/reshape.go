@@ -96,40 +96,45 @@ func fromPart(m pmetric.Metric, part string) {
 	sum := pmetric.NewSum()
 	sum.SetIsMonotonic(true)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	out := sum.DataPoints()
-	add := func(attrs pcommon.Map, start, ts pcommon.Timestamp, flags pmetric.DataPointFlags, v float64) {
-		dp := out.AppendEmpty()
-		attrs.CopyTo(dp.Attributes())
-		dp.SetStartTimestamp(start)
-		dp.SetTimestamp(ts)
-		dp.SetFlags(flags)
-		dp.SetDoubleValue(v)
-	}
 	switch m.Type() {
 	case pmetric.MetricTypeHistogram:
 		dps := m.Histogram().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			v := float64(dp.Count())
-			if part == "sum" {
-				v = dp.Sum()
-			}
-			add(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp(), dp.Flags(), v)
+			appendPart(sum.DataPoints(), dps.At(i), part)
 		}
 	case pmetric.MetricTypeSummary:
 		dps := m.Summary().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			v := float64(dp.Count())
-			if part == "sum" {
-				v = dp.Sum()
-			}
-			add(dp.Attributes(), dp.StartTimestamp(), dp.Timestamp(), dp.Flags(), v)
+			appendPart(sum.DataPoints(), dps.At(i), part)
 		}
 	default:
 		return
 	}
 	sum.MoveTo(m.SetEmptySum())
+}
+
+// countSumPoint is a histogram or summary data point.
+type countSumPoint interface {
+	Attributes() pcommon.Map
+	StartTimestamp() pcommon.Timestamp
+	Timestamp() pcommon.Timestamp
+	Flags() pmetric.DataPointFlags
+	Count() uint64
+	Sum() float64
+}
+
+// appendPart appends a counter point of p's sum or count.
+func appendPart[P countSumPoint](out pmetric.NumberDataPointSlice, p P, part string) {
+	dp := out.AppendEmpty()
+	p.Attributes().CopyTo(dp.Attributes())
+	dp.SetStartTimestamp(p.StartTimestamp())
+	dp.SetTimestamp(p.Timestamp())
+	dp.SetFlags(p.Flags())
+	v := float64(p.Count())
+	if part == "sum" {
+		v = p.Sum()
+	}
+	dp.SetDoubleValue(v)
 }
 
 // scale multiplies every value of m by f: divided by 1/f when that is a whole number (1000 for
