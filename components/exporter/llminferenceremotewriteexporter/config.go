@@ -31,13 +31,22 @@ type Config struct {
 	_ struct{}
 }
 
+// Policies of a full queue (queue.when_full).
+const (
+	WhenFullDropOldest = "drop_oldest"
+	WhenFullRefuse     = "refuse"
+)
+
 // QueueConfig configures the on-disk queue.
 type QueueConfig struct {
 	// Directory holds the queue; it must outlive the process (a volume in Kubernetes).
 	Directory string `mapstructure:"directory"`
-	// MaxSizeMiB caps the backlog on disk; beyond it new scrapes are refused (and counted as
-	// refused by the receiver's pipeline) until the backend catches up.
+	// MaxSizeMiB caps the backlog on disk; WhenFull says what happens beyond it.
 	MaxSizeMiB int64 `mapstructure:"max_size_mib"`
+	// WhenFull is drop_oldest (the default: the oldest segment of the backlog goes, as in
+	// vmagent, since recent data matters most in monitoring) or refuse (new scrapes are refused
+	// until the backend catches up). Either way every dropped sample is counted.
+	WhenFull string `mapstructure:"when_full"`
 	// FSync makes every append and commit durable against power loss too (slower).
 	FSync bool `mapstructure:"fsync"`
 	// MaxBatchScrapes is how many queued scrapes one send combines at most.
@@ -64,7 +73,7 @@ func createDefaultConfig() *Config {
 	retry.MaxElapsedTime = 0 // an outage is waited out; the queue on disk holds the backlog
 	return &Config{
 		ClientConfig:      client,
-		Queue:             QueueConfig{MaxSizeMiB: 1024, MaxBatchScrapes: 200, FlushInterval: time.Second},
+		Queue:             QueueConfig{MaxSizeMiB: 1024, WhenFull: WhenFullDropOldest, MaxBatchScrapes: 200, FlushInterval: time.Second},
 		BackOffConfig:     retry,
 		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend"},
 		MaxBatchSizeBytes: 3 << 20,
@@ -82,6 +91,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Queue.MaxSizeMiB <= 0 {
 		errs = append(errs, fmt.Errorf("queue.max_size_mib: must be positive, got %d", cfg.Queue.MaxSizeMiB))
+	}
+	if cfg.Queue.WhenFull != WhenFullDropOldest && cfg.Queue.WhenFull != WhenFullRefuse {
+		errs = append(errs, fmt.Errorf("queue.when_full: must be %s or %s, got %q", WhenFullDropOldest, WhenFullRefuse, cfg.Queue.WhenFull))
 	}
 	if cfg.Queue.MaxBatchScrapes <= 0 {
 		errs = append(errs, fmt.Errorf("queue.max_batch_scrapes: must be positive, got %d", cfg.Queue.MaxBatchScrapes))

@@ -50,10 +50,8 @@ type remoteWriteExporter struct {
 	reqBuf, snappyBuf []byte
 
 	tel *metadata.Telemetry
-	// pendingScrapes is the queue's record count (learnt at start, then kept up to date);
-	// oldestNanos the enqueue time of the record at its head (0: empty or unknown).
-	pendingScrapes atomic.Int64
-	oldestNanos    atomic.Int64
+	// oldestNanos is the enqueue time of the record at the queue's head (0: empty or unknown).
+	oldestNanos atomic.Int64
 	// started is the queue once start opened it: the telemetry callback may run at any time.
 	started atomic.Pointer[diskqueue.Queue]
 }
@@ -74,19 +72,20 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 		return err
 	}
 	e.client = client
+	maxBytes := e.cfg.Queue.MaxSizeMiB << 20
 	e.queue, err = diskqueue.Open(e.cfg.Queue.Directory, diskqueue.Options{
-		MaxBytes: e.cfg.Queue.MaxSizeMiB << 20,
-		Sync:     e.cfg.Queue.FSync,
+		MaxBytes: maxBytes,
+		// Segments are what a full queue drops: at most an eighth of it each.
+		SegmentBytes: min(16<<20, maxBytes/8),
+		Sync:         e.cfg.Queue.FSync,
+		DropOldest:   e.cfg.Queue.WhenFull == WhenFullDropOldest,
+		OnDrop: func(rec []byte) { // the queue's lock is held: count, nothing else
+			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonQueueFull)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("queue.directory %q: %w", e.cfg.Queue.Directory, err)
 	}
-	backlog, err := e.queue.Records()
-	if err != nil {
-		e.queue.Close()
-		return fmt.Errorf("queue.directory %q: reading the backlog: %w", e.cfg.Queue.Directory, err)
-	}
-	e.pendingScrapes.Store(backlog)
 	e.started.Store(e.queue)
 	if n := e.queue.Size(); n > 0 {
 		e.logger.Info("Resuming the remote-write backlog left on disk", zap.Int64("bytes", n))
@@ -130,7 +129,6 @@ func (e *remoteWriteExporter) enqueue(ctx context.Context, md pmetric.Metrics) e
 		}
 		return err
 	}
-	e.pendingScrapes.Add(1)
 	return nil
 }
 
@@ -140,7 +138,7 @@ func (e *remoteWriteExporter) observeQueue() (bytes, scrapes int64, oldestAgeSec
 	if q == nil { // not started
 		return 0, 0, 0
 	}
-	scrapes = e.pendingScrapes.Load()
+	scrapes = q.Records()
 	if oldest := e.oldestNanos.Load(); oldest != 0 && scrapes > 0 {
 		oldestAgeSeconds = time.Since(time.Unix(0, oldest)).Seconds()
 	}

@@ -72,8 +72,6 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			}
 			if err := e.queue.Commit(next); err != nil {
 				e.logger.Error("Committing the remote-write queue failed", zap.Error(err))
-			} else {
-				e.pendingScrapes.Add(-int64(len(recs)))
 			}
 			bo.reset()
 			failingSince, lastErr = time.Time{}, ""

@@ -158,12 +158,12 @@ func TestTelemetryCountsDrops(t *testing.T) {
 		require.Eventually(t, func() bool { return reading(t, tel, mDropped) > 0 }, 5*time.Second, 5*time.Millisecond)
 		assert.Equal(t, samplesPerScrape(e), reading(t, tel, mDropped, attribute.String("reason", "retry_expired")))
 	})
-	t.Run("queue full", func(t *testing.T) {
+	t.Run("queue full, refusing", func(t *testing.T) {
 		rcv := &receiver{statuses: make([]int, 0)}
 		for i := 0; i < 1000; i++ {
 			rcv.statuses = append(rcv.statuses, http.StatusServiceUnavailable) // the backend stays down
 		}
-		e, tel := telemetryExporter(t, rcv, func(c *Config) { c.Queue.MaxSizeMiB = 1 })
+		e, tel := telemetryExporter(t, rcv, func(c *Config) { c.Queue.MaxSizeMiB = 1; c.Queue.WhenFull = WhenFullRefuse })
 		refused := 0
 		for i := 0; i < 2000 && refused < 3; i++ {
 			if err := e.enqueue(context.Background(), scrape("p", t0.Add(time.Duration(i)*time.Second))); err != nil {
@@ -173,4 +173,31 @@ func TestTelemetryCountsDrops(t *testing.T) {
 		require.Equal(t, 3, refused, "the 1 MiB queue fills up")
 		assert.Equal(t, 3*samplesPerScrape(e), reading(t, tel, mDropped, attribute.String("reason", "queue_full")))
 	})
+}
+
+// TestFullQueueDropsOldestByDefault: with the default queue.when_full, a queue filled by an
+// outage keeps taking new scrapes, stays within its size, and counts the oldest scrapes it
+// dropped, in samples.
+func TestFullQueueDropsOldestByDefault(t *testing.T) {
+	rcv := &receiver{}
+	for i := 0; i < 100000; i++ {
+		rcv.statuses = append(rcv.statuses, http.StatusServiceUnavailable) // the backend stays down
+	}
+	e, tel := telemetryExporter(t, rcv, func(c *Config) { c.Queue.MaxSizeMiB = 1 })
+	const scrapes = 6000 // about three times what 1 MiB holds
+	for i := 0; i < scrapes; i++ {
+		require.NoError(t, e.enqueue(context.Background(), scrape("p", t0.Add(time.Duration(i)*time.Second))), "never refused")
+	}
+	assert.LessOrEqual(t, reading(t, tel, mQueueBytes), float64(1<<20))
+	per := func() float64 {
+		e.encMu.Lock()
+		defer e.encMu.Unlock()
+		e.enc.samples = 0
+		e.enc.appendMetrics(nil, scrape("x", t0))
+		return float64(e.enc.samples)
+	}()
+	dropped := reading(t, tel, mDropped, attribute.String("reason", "queue_full"))
+	require.Positive(t, dropped)
+	kept := reading(t, tel, mQueueScrapes)
+	assert.Equal(t, scrapes*per, dropped+kept*per, "every scrape is either queued or counted as dropped")
 }

@@ -52,8 +52,12 @@ type Queue struct {
 	maxBytes    int64
 	segmentSize int64
 	sync        bool
+	dropOldest  bool
+	onDrop      func([]byte)
 
 	mu       sync.Mutex
+	records  int64    // records not yet committed
+	lastPeek peekMark // what the last Peek returned, to count a Commit of it
 	segments []uint64 // ids in order; the last is being written
 	sizes    map[uint64]int64
 	w        *os.File
@@ -61,6 +65,12 @@ type Queue struct {
 	cursor   Position
 	notify   chan struct{}
 	closed   bool
+}
+
+// peekMark is a Peek's range: n records from from to to.
+type peekMark struct {
+	from, to Position
+	n        int64
 }
 
 // Options of a queue.
@@ -71,6 +81,12 @@ type Options struct {
 	SegmentBytes int64
 	// Sync makes every Push and Commit fsync (survives power loss, not only process crashes).
 	Sync bool
+	// DropOldest makes a full queue drop its oldest segment to make room for a new record,
+	// instead of refusing the record with ErrFull: in monitoring, recent data matters most.
+	DropOldest bool
+	// OnDrop, if set, is called with each record DropOldest drops (under the queue's lock: it
+	// must not call the queue).
+	OnDrop func(payload []byte)
 }
 
 // Open opens (or creates) the queue in dir, which it locks against other processes until Close.
@@ -98,7 +114,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 
 func open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
-		sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
+		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -150,6 +166,12 @@ func open(dir string, opts Options) (*Queue, error) {
 		return nil, err
 	}
 	q.w = f
+	n, err := q.countRecords()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	q.records = n
 	return q, nil
 }
 
@@ -211,41 +233,92 @@ func (q *Queue) readCursor() error {
 	return nil
 }
 
-// Records counts the records not yet committed, reading only their headers (the exporter
-// calls it once, at start, to learn the backlog it resumes).
-func (q *Queue) Records() (int64, error) {
+// Records is the number of records not yet committed.
+func (q *Queue) Records() int64 {
 	q.mu.Lock()
-	segments := append([]uint64(nil), q.segments...)
-	sizes := make(map[uint64]int64, len(q.sizes))
-	for k, v := range q.sizes {
-		sizes[k] = v
-	}
-	cursor := q.cursor
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	return q.records
+}
+
+// countRecords counts the records from the cursor on, reading only their headers (at open,
+// and after a drop moved the cursor under a Peek).
+func (q *Queue) countRecords() (int64, error) {
 	var n int64
-	for _, id := range segments {
-		off := int64(0)
-		if id == cursor.Segment {
-			off = cursor.Offset
-		} else if id < cursor.Segment {
+	for _, id := range q.segments {
+		if id < q.cursor.Segment {
 			continue
 		}
-		f, err := os.Open(q.segPath(id))
+		off := int64(0)
+		if id == q.cursor.Segment {
+			off = q.cursor.Offset
+		}
+		err := q.eachRecordHeader(id, off, func(int64, uint32) error { n++; return nil })
 		if err != nil {
 			return n, err
 		}
-		var hdr [headerSize]byte
-		for off < sizes[id] {
-			if _, err := f.ReadAt(hdr[:], off); err != nil {
-				f.Close()
-				return n, err
-			}
-			off += headerSize + int64(binary.BigEndian.Uint32(hdr[:4]))
-			n++
-		}
-		f.Close()
 	}
 	return n, nil
+}
+
+// eachRecordHeader calls f with the offset and payload length of each record of segment id
+// from offset off on.
+func (q *Queue) eachRecordHeader(id uint64, off int64, f func(off int64, size uint32) error) error {
+	file, err := os.Open(q.segPath(id))
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	var hdr [headerSize]byte
+	for off < q.sizes[id] {
+		if _, err := file.ReadAt(hdr[:], off); err != nil {
+			return err
+		}
+		size := binary.BigEndian.Uint32(hdr[:4])
+		if err := f(off, size); err != nil {
+			return err
+		}
+		off += headerSize + int64(size)
+	}
+	return nil
+}
+
+// dropHeadLocked drops the oldest segment (not the one being written), handing its
+// uncommitted records to OnDrop, and moves the cursor to the next segment.
+func (q *Queue) dropHeadLocked() error {
+	id := q.segments[0]
+	off := int64(0)
+	if id == q.cursor.Segment {
+		off = q.cursor.Offset
+	}
+	var dropped int64
+	err := q.eachRecordHeader(id, off, func(at int64, size uint32) error {
+		dropped++
+		if q.onDrop == nil {
+			return nil
+		}
+		payload := make([]byte, size)
+		file, err := os.Open(q.segPath(id))
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		_, err = file.ReadAt(payload, at+headerSize)
+		if err == nil {
+			q.onDrop(payload)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(q.segPath(id)); err != nil {
+		return err
+	}
+	delete(q.sizes, id)
+	q.segments = q.segments[1:]
+	q.cursor = Position{Segment: q.segments[0]}
+	q.records -= dropped
+	return q.syncDir()
 }
 
 // Size is the bytes on disk not yet committed.
@@ -271,8 +344,13 @@ func (q *Queue) Push(payload []byte) error {
 		return errors.New("disk queue closed")
 	}
 	rec := int64(headerSize + len(payload))
-	if q.maxBytes > 0 && q.pendingLocked()+rec > q.maxBytes {
-		return ErrFull
+	for q.maxBytes > 0 && q.pendingLocked()+rec > q.maxBytes {
+		if !q.dropOldest || len(q.segments) < 2 {
+			return ErrFull // refusing; or only the segment being written is left
+		}
+		if err := q.dropHeadLocked(); err != nil {
+			return err
+		}
 	}
 	last := q.segments[len(q.segments)-1]
 	if q.sizes[last] > 0 && q.sizes[last]+rec > q.segmentSize {
@@ -297,6 +375,7 @@ func (q *Queue) Push(payload []byte) error {
 		}
 	}
 	q.sizes[last] += rec
+	q.records++
 	select {
 	case q.notify <- struct{}{}:
 	default:
@@ -346,6 +425,7 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 		sizes[k] = v
 	}
 	pos := q.cursor
+	from := pos
 	q.mu.Unlock()
 
 	var out [][]byte
@@ -361,6 +441,9 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 			continue
 		}
 		f, err := os.Open(q.segPath(id))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // dropped (DropOldest) since the snapshot
+		}
 		if err != nil {
 			return nil, pos, err
 		}
@@ -383,11 +466,19 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 			break // full, or stopped inside this segment by the byte budget
 		}
 	}
+	q.mu.Lock()
+	q.lastPeek = peekMark{from: from, to: pos, n: int64(len(out))}
+	q.mu.Unlock()
 	return out, pos, nil
 }
 
 // Commit records that everything before pos was delivered; fully consumed segments are deleted.
 func (q *Queue) Commit(pos Position) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if pos.Segment < q.cursor.Segment || (pos.Segment == q.cursor.Segment && pos.Offset < q.cursor.Offset) {
+		return nil // a drop (DropOldest) already moved the cursor past pos
+	}
 	tmp := filepath.Join(q.dir, cursorFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
@@ -412,13 +503,17 @@ func (q *Queue) Commit(pos Position) error {
 	if err := q.syncDir(); err != nil {
 		return err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos
 	q.cursor = pos
 	for len(q.segments) > 1 && q.segments[0] < pos.Segment {
 		_ = os.Remove(q.segPath(q.segments[0]))
 		delete(q.sizes, q.segments[0])
 		q.segments = q.segments[1:]
+	}
+	if exact {
+		q.records -= q.lastPeek.n
+	} else if n, err := q.countRecords(); err == nil { // a drop came between Peek and Commit
+		q.records = n
 	}
 	return nil
 }

@@ -201,14 +201,48 @@ func TestRecordsCountsTheBacklog(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 3)
 	require.NoError(t, q.Commit(pos))
-	n, err := q.Records()
-	require.NoError(t, err)
-	assert.EqualValues(t, 7, n)
+	assert.EqualValues(t, 7, q.Records())
 	require.NoError(t, q.Close())
 	q, err = Open(dir, Options{SegmentBytes: 120})
 	require.NoError(t, err)
-	n, err = q.Records()
+	assert.EqualValues(t, 7, q.Records(), "after a reopen")
+	require.NoError(t, q.Close())
+}
+
+// TestFullQueueDropsOldest: with DropOldest a full queue drops its oldest segment for each new
+// record it cannot hold, handing every dropped record to OnDrop, and keeps the newest records,
+// in order; a commit of a batch peeked before the drop does not move the cursor back.
+func TestFullQueueDropsOldest(t *testing.T) {
+	var dropped []string
+	q, err := Open(t.TempDir(), Options{MaxBytes: 400, SegmentBytes: 120, DropOldest: true,
+		OnDrop: func(p []byte) { dropped = append(dropped, string(p)) }})
 	require.NoError(t, err)
-	assert.EqualValues(t, 7, n, "after a reopen")
+	push(t, q, 0, 5)
+	recs, pos, err := q.Peek(2, 1<<30) // 0 and 1 in flight
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	push(t, q, 5, 30) // never ErrFull: the oldest goes
+	require.NoError(t, q.Commit(pos), "a commit behind the cursor is ignored")
+	kept := drain(t, q, 100)
+	require.NotEmpty(t, kept)
+	assert.Equal(t, want(30-len(kept), 30), kept, "the newest records, in order")
+	assert.Equal(t, want(0, 30-len(kept)), dropped, "each dropped record handed over once, oldest first")
+	assert.LessOrEqual(t, int64(len(kept))*(headerSize+11), int64(400))
+	assert.Zero(t, q.Records())
+	require.NoError(t, q.Close())
+}
+
+// TestFullQueueRefuses: without DropOldest a full queue refuses new records and keeps the old.
+func TestFullQueueRefuses(t *testing.T) {
+	q, err := Open(t.TempDir(), Options{MaxBytes: 100, SegmentBytes: 120})
+	require.NoError(t, err)
+	n := 0
+	for ; n < 20; n++ {
+		if err := q.Push([]byte(fmt.Sprintf("record-%04d", n))); err != nil {
+			require.ErrorIs(t, err, ErrFull)
+			break
+		}
+	}
+	assert.Equal(t, want(0, n), drain(t, q, 100))
 	require.NoError(t, q.Close())
 }
