@@ -82,6 +82,11 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 		OnDrop: func(rec []byte) { // the queue's lock is held: count, nothing else
 			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonQueueFull)
 		},
+		OnCorrupt: func(rec []byte, n int64) {
+			// A record's own header may have survived the damage: count its samples if so.
+			e.logger.Error("Skipping a damaged part of the remote-write queue", zap.Int64("bytes", n))
+			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonUnreadableRecord)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("queue.directory %q: %w", e.cfg.Queue.Directory, err)

@@ -2,8 +2,11 @@ package llminferenceremotewriteexporter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -200,4 +203,41 @@ func TestFullQueueDropsOldestByDefault(t *testing.T) {
 	require.Positive(t, dropped)
 	kept := reading(t, tel, mQueueScrapes)
 	assert.Equal(t, scrapes*per, dropped+kept*per, "every scrape is either queued or counted as dropped")
+}
+
+// TestDamagedQueueRecordIsSkippedAndCounted: a queued scrape damaged on disk while the
+// collector was down is skipped at the next start and counted; the scrapes after it arrive.
+func TestDamagedQueueRecordIsSkippedAndCounted(t *testing.T) {
+	dir := t.TempDir()
+	down := &receiver{}
+	for i := 0; i < 100000; i++ {
+		down.statuses = append(down.statuses, http.StatusServiceUnavailable)
+	}
+	first, _ := telemetryExporter(t, down, func(c *Config) { c.Queue.Directory = dir })
+	for i := 0; i < 3; i++ {
+		require.NoError(t, first.enqueue(context.Background(), scrape(fmt.Sprintf("pod-%d", i), t0)))
+	}
+	require.NoError(t, first.shutdown(context.Background()))
+	segs, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+	require.NoError(t, err)
+	require.Len(t, segs, 1)
+	b, err := os.ReadFile(segs[0])
+	require.NoError(t, err)
+	b[len(b)-1] ^= 0xff // the last scrape's record: its checksum fails now
+	require.NoError(t, os.WriteFile(segs[0], b, 0o640))
+
+	rcv := &receiver{}
+	second, tel := telemetryExporter(t, rcv, func(c *Config) { c.Queue.Directory = dir })
+	require.Eventually(t, func() bool { return reading(t, tel, mQueueScrapes) == 0 && reading(t, tel, mDropped) > 0 }, 5*time.Second, 5*time.Millisecond)
+	got := map[string]bool{}
+	for _, ts := range rcv.byName()["llm_inference_requests_running"] {
+		got[labelsOf(ts)["pod"]] = true
+	}
+	assert.Equal(t, map[string]bool{"pod-0": true, "pod-1": true}, got, "the undamaged scrapes arrive")
+	second.encMu.Lock()
+	second.enc.samples = 0
+	second.enc.appendMetrics(nil, scrape("pod-2", t0))
+	per := float64(second.enc.samples)
+	second.encMu.Unlock()
+	assert.Equal(t, per, reading(t, tel, mDropped, attribute.String("reason", "unreadable_record")), "its header survived: its samples counted")
 }

@@ -54,6 +54,7 @@ type Queue struct {
 	sync        bool
 	dropOldest  bool
 	onDrop      func([]byte)
+	onCorrupt   func([]byte, int64)
 
 	mu       sync.Mutex
 	records  int64    // records not yet committed
@@ -87,6 +88,10 @@ type Options struct {
 	// OnDrop, if set, is called with each record DropOldest drops (under the queue's lock: it
 	// must not call the queue).
 	OnDrop func(payload []byte)
+	// OnCorrupt, if set, is called for what Peek skips as unreadable: a record failing its
+	// checksum (payload as read), or the rest of a segment whose record lengths make no sense
+	// (payload nil), with the bytes skipped.
+	OnCorrupt func(payload []byte, bytes int64)
 }
 
 // Open opens (or creates) the queue in dir, which it locks against other processes until Close.
@@ -114,7 +119,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 
 func open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
-		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
+		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, onCorrupt: opts.OnCorrupt, sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -179,7 +184,10 @@ func (q *Queue) segPath(id uint64) string {
 	return filepath.Join(q.dir, fmt.Sprintf("%020d%s", id, segSuffix))
 }
 
-// validLength scans a segment and returns the length of its valid record prefix.
+// validLength scans a segment and returns the length of its readable part: up to a torn tail
+// (a crash in the middle of an append) or a length that makes no sense. A record that fails
+// its checksum but is whole stays: Peek skips it and reports it (OnCorrupt), and the records
+// after it are kept.
 func (q *Queue) validLength(id uint64) (int64, error) {
 	f, err := os.Open(q.segPath(id))
 	if err != nil {
@@ -190,12 +198,19 @@ func (q *Queue) validLength(id uint64) (int64, error) {
 	var off int64
 	for {
 		_, n, err := readRecord(r)
-		if err != nil {
-			return off, nil // EOF, torn or corrupt record: the valid prefix ends here
+		if err != nil && !errors.Is(err, errChecksum) {
+			return off, nil // EOF, torn tail or a senseless length: the readable part ends here
 		}
 		off += n
 	}
 }
+
+// Errors of readRecord: a whole record whose payload fails its checksum (its length n is
+// known, so reading can go on after it), or a length larger than any record.
+var (
+	errChecksum  = errors.New("checksum mismatch: corrupt record")
+	errBadLength = errors.New("record too large: corrupt segment")
+)
 
 func readRecord(r io.Reader) ([]byte, int64, error) {
 	var hdr [headerSize]byte
@@ -204,16 +219,17 @@ func readRecord(r io.Reader) ([]byte, int64, error) {
 	}
 	size := binary.BigEndian.Uint32(hdr[:4])
 	if size > 1<<30 {
-		return nil, 0, errors.New("record too large: corrupt segment")
+		return nil, 0, errBadLength
 	}
 	payload := make([]byte, size)
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return nil, 0, err
 	}
+	n := int64(headerSize) + int64(size)
 	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(hdr[4:]) {
-		return nil, 0, errors.New("checksum mismatch: corrupt segment")
+		return payload, n, errChecksum
 	}
-	return payload, int64(headerSize) + int64(size), nil
+	return payload, n, nil
 }
 
 func (q *Queue) readCursor() error {
@@ -430,6 +446,8 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 
 	var out [][]byte
 	var total int64
+	consumed := int64(0) // records returned or skipped as corrupt
+	recount := false     // a segment's unreadable tail was skipped: its records are unknown
 	for _, id := range segments {
 		if id < pos.Segment {
 			continue
@@ -452,14 +470,35 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 			return nil, pos, err
 		}
 		r := bufio.NewReader(io.LimitReader(f, sizes[id]-pos.Offset))
-		for len(out) < maxRecords {
+		for len(out) < maxRecords && pos.Offset < sizes[id] {
 			rec, n, err := readRecord(r)
-			if err != nil || (len(out) > 0 && total+int64(len(rec)) > maxBytes) {
+			if errors.Is(err, errChecksum) {
+				// Damaged on disk since it was written: skipped and reported, never wedging
+				// the queue (the sender would otherwise wait at it forever).
+				if q.onCorrupt != nil {
+					q.onCorrupt(rec, n)
+				}
+				pos.Offset += n
+				consumed++
+				continue
+			}
+			if err != nil {
+				// A senseless length or a cut record inside what was appended whole: nothing
+				// after it in this segment can be found; skip to the next segment.
+				if q.onCorrupt != nil {
+					q.onCorrupt(nil, sizes[id]-pos.Offset)
+				}
+				pos.Offset = sizes[id]
+				recount = true
+				break
+			}
+			if len(out) > 0 && total+int64(len(rec)) > maxBytes {
 				break // the budget is exceeded only by a single first record
 			}
 			out = append(out, rec)
 			total += int64(len(rec))
 			pos.Offset += n
+			consumed++
 		}
 		f.Close()
 		if len(out) >= maxRecords || (len(out) > 0 && pos.Offset < sizes[id]) {
@@ -467,8 +506,18 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 		}
 	}
 	q.mu.Lock()
-	q.lastPeek = peekMark{from: from, to: pos, n: int64(len(out))}
+	q.lastPeek = peekMark{from: from, to: pos, n: consumed}
+	if recount {
+		q.lastPeek.n = -1
+	}
 	q.mu.Unlock()
+	if len(out) == 0 && pos != from {
+		// Only unreadable data was found: nothing will be delivered to commit it, so it is
+		// committed here (it cannot be read again anyway).
+		if err := q.Commit(pos); err != nil {
+			return nil, pos, err
+		}
+	}
 	return out, pos, nil
 }
 
@@ -503,7 +552,7 @@ func (q *Queue) Commit(pos Position) error {
 	if err := q.syncDir(); err != nil {
 		return err
 	}
-	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos
+	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos && q.lastPeek.n >= 0
 	q.cursor = pos
 	for len(q.segments) > 1 && q.segments[0] < pos.Segment {
 		_ = os.Remove(q.segPath(q.segments[0]))

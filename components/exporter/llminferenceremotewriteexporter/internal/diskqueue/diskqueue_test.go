@@ -246,3 +246,81 @@ func TestFullQueueRefuses(t *testing.T) {
 	assert.Equal(t, want(0, n), drain(t, q, 100))
 	require.NoError(t, q.Close())
 }
+
+// corruptions records what Peek skipped.
+type corruptions struct {
+	records int
+	bytes   int64
+}
+
+func (c *corruptions) opts(o Options) Options {
+	o.OnCorrupt = func(payload []byte, n int64) {
+		if payload != nil {
+			c.records++
+		}
+		c.bytes += n
+	}
+	return o
+}
+
+// TestCorruptRecordIsSkippedAndReported: a record damaged on disk (its checksum fails) between
+// good ones is skipped and reported once; the records after it are delivered, and the backlog
+// count reaches zero.
+func TestCorruptRecordIsSkippedAndReported(t *testing.T) {
+	dir := t.TempDir()
+	seg := closedQueue(t, dir, 3)
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	b[headerSize] ^= 0xff // the first payload byte of the first record
+	require.NoError(t, os.WriteFile(seg, b, 0o640))
+	var c corruptions
+	q, err := Open(dir, c.opts(Options{}))
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, q.Records())
+	assert.Equal(t, want(1, 3), drain(t, q, 10), "the records after the damaged one are delivered")
+	assert.Equal(t, 1, c.records)
+	assert.EqualValues(t, headerSize+len("record-0000"), c.bytes)
+	assert.Zero(t, q.Records())
+	require.NoError(t, q.Close())
+}
+
+// TestDamageWhileOpenNeverWedges: damage that appears while the queue is open (a bad disk)
+// is skipped as well, including a damaged length, after which the rest of that segment is
+// skipped and reading goes on with the next segment; only unreadable data left commits itself.
+func TestDamageWhileOpenNeverWedges(t *testing.T) {
+	dir := t.TempDir()
+	var c corruptions
+	q, err := Open(dir, c.opts(Options{SegmentBytes: 60})) // three 19-byte records a segment
+	require.NoError(t, err)
+	push(t, q, 0, 9)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	require.GreaterOrEqual(t, len(segs), 3)
+	b, err := os.ReadFile(segs[0])
+	require.NoError(t, err)
+	b[0] = 0xff // the first record's length: nothing in this segment can be found now
+	require.NoError(t, os.WriteFile(segs[0], b, 0o640))
+	got := drain(t, q, 10)
+	require.NotEmpty(t, got)
+	first := len(want(0, 9)) - len(got)
+	assert.Equal(t, want(first, 9), got, "everything after the damaged segment, in order")
+	assert.EqualValues(t, len(b), c.bytes, "the whole damaged segment reported")
+	assert.Zero(t, q.Records())
+
+	// Only damaged data left: the next Peek skips it, reports it and commits it, once.
+	push(t, q, 9, 10)
+	segs, _ = filepath.Glob(filepath.Join(dir, "*.seg"))
+	last := segs[len(segs)-1]
+	b, err = os.ReadFile(last)
+	require.NoError(t, err)
+	b[len(b)-1] ^= 0xff
+	require.NoError(t, os.WriteFile(last, b, 0o640))
+	before := c.records
+	for i := 0; i < 3; i++ {
+		recs, _, err := q.Peek(10, 1<<30)
+		require.NoError(t, err)
+		assert.Empty(t, recs)
+	}
+	assert.Equal(t, before+1, c.records, "reported once, not at every Peek")
+	assert.Zero(t, q.Records())
+	require.NoError(t, q.Close())
+}
