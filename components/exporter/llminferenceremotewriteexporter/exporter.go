@@ -25,8 +25,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter/internal/diskqueue"
@@ -129,7 +127,7 @@ func (e *remoteWriteExporter) enqueue(ctx context.Context, md pmetric.Metrics) e
 	e.encMu.Unlock()
 	if err != nil {
 		if errors.Is(err, diskqueue.ErrFull) {
-			e.tel.DroppedSamples.Add(ctx, int64(samples), metric.WithAttributes(attribute.String(metadata.AttrReason, metadata.ReasonQueueFull)))
+			e.dropped(ctx, int64(samples), metadata.ReasonQueueFull)
 			return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
 		}
 		return err

@@ -9,9 +9,9 @@ import (
 
 // reshape does the per-data-point work of a rule on m (already renamed), in this order: take a
 // histogram's or summary's sum or count as a counter (from), keep the points whose labels match
-// (match) and drop those labels, rename labels, set labels by cases, scale values, and give the
-// model label its unified name and spelling, or the pod's model where it has none. Only tables of engines that need it take this
-// path; vLLM's and SGLang's renames stay free of per-point work.
+// (match) and drop those labels, scale values, rename labels, set labels by cases, and give the
+// model label its unified name and spelling, or the pod's model where it has none. Only tables
+// of engines that need it take this path; vLLM's and SGLang's renames stay free of it.
 func reshape(m pmetric.Metric, r *rule, e *engine, st *podState) {
 	if r.From != "" {
 		fromPart(m, r.From)

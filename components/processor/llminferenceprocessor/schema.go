@@ -20,8 +20,8 @@ type rule struct {
 	match    [][2]string
 	renames  [][2]string
 	cases    []labelCase
-	// perPoint is set when the rule changes data points beyond setAttrs (a slower path that
-	// vLLM's and SGLang's tables never take).
+	// perPoint is set when the rule itself changes data points beyond setAttrs (a slower path
+	// that vLLM's and SGLang's tables never take); an engine's model label is the engine's.
 	perPoint bool
 }
 
@@ -90,8 +90,7 @@ func compile(tables []mapping.Table) (*schema, error) {
 			for _, c := range m.LabelCases {
 				r.cases = append(r.cases, labelCase{when: pairs(c.When), set: pairs(c.Set)})
 			}
-			r.perPoint = m.From != "" || m.Scale != 0 || len(r.match)+len(r.renames)+len(r.cases) > 0 ||
-				e.modelLabel != "" || e.modelNone
+			r.perPoint = m.From != "" || m.Scale != 0 || len(r.match)+len(r.renames)+len(r.cases) > 0
 			e.sources[m.Source] = append(e.sources[m.Source], r)
 			if m.From != "" {
 				// A summary's sum and count serve as well as a histogram's.

@@ -268,7 +268,7 @@ func (q *Queue) countRecords() (int64, error) {
 		if id == q.cursor.Segment {
 			off = q.cursor.Offset
 		}
-		err := q.eachRecordHeader(id, off, func(int64, uint32) error { n++; return nil })
+		err := q.eachRecordHeader(id, off, func(*os.File, int64, uint32) error { n++; return nil })
 		if err != nil {
 			return n, err
 		}
@@ -276,9 +276,9 @@ func (q *Queue) countRecords() (int64, error) {
 	return n, nil
 }
 
-// eachRecordHeader calls f with the offset and payload length of each record of segment id
-// from offset off on.
-func (q *Queue) eachRecordHeader(id uint64, off int64, f func(off int64, size uint32) error) error {
+// eachRecordHeader calls f with the segment file and the offset and payload length of each
+// record of segment id from offset off on.
+func (q *Queue) eachRecordHeader(id uint64, off int64, f func(file *os.File, off int64, size uint32) error) error {
 	file, err := os.Open(q.segPath(id))
 	if err != nil {
 		return err
@@ -290,7 +290,7 @@ func (q *Queue) eachRecordHeader(id uint64, off int64, f func(off int64, size ui
 			return err
 		}
 		size := binary.BigEndian.Uint32(hdr[:4])
-		if err := f(off, size); err != nil {
+		if err := f(file, off, size); err != nil {
 			return err
 		}
 		off += headerSize + int64(size)
@@ -307,22 +307,17 @@ func (q *Queue) dropHeadLocked() error {
 		off = q.cursor.Offset
 	}
 	var dropped int64
-	err := q.eachRecordHeader(id, off, func(at int64, size uint32) error {
+	err := q.eachRecordHeader(id, off, func(file *os.File, at int64, size uint32) error {
 		dropped++
 		if q.onDrop == nil {
 			return nil
 		}
 		payload := make([]byte, size)
-		file, err := os.Open(q.segPath(id))
-		if err != nil {
+		if _, err := file.ReadAt(payload, at+headerSize); err != nil {
 			return err
 		}
-		defer file.Close()
-		_, err = file.ReadAt(payload, at+headerSize)
-		if err == nil {
-			q.onDrop(payload)
-		}
-		return err
+		q.onDrop(payload)
+		return nil
 	})
 	if err != nil {
 		return err
