@@ -164,11 +164,18 @@ const (
 	ownDropped      = "otelcol_llminference_remote_write_dropped_samples"
 )
 
-// requireDrained waits until the exporter reports an empty queue, as its metrics say.
+// requireDrained waits until the exporter's metrics show the backlog gone. The collector goes on
+// scraping the frozen simulators (each failed scrape ships as llm_inference_target_up 0), so the
+// queue is empty only between a send and the next scrape: drained means that no more than a few
+// scrapes per pod wait (one scrape interval plus the flush interval) and none for long.
 func (r *rig) requireDrained() {
-	require.Eventually(r.t, func() bool {
-		return r.own(ownQueueScrapes, "") == 0 && r.own(ownQueueBytes, "") == 0 && r.own(ownOldestAge, "") == 0
-	}, 30*time.Second, 200*time.Millisecond, "the queue metrics drain to zero")
+	most := float64(4 * len(r.pods))
+	var scrapes, age float64
+	ok := assert.Eventually(r.t, func() bool {
+		scrapes, age = r.own(ownQueueScrapes, ""), r.own(ownOldestAge, "")
+		return scrapes <= most && age < 5
+	}, 30*time.Second, 200*time.Millisecond)
+	require.True(r.t, ok, "the backlog drains: %v scrapes queued (at most %v), the oldest %.1fs old (under 5s)", scrapes, most, age)
 }
 
 // stored counts the pod's llm_inference_target_up == 1 samples in Prometheus: one per served scrape.

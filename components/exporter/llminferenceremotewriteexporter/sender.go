@@ -38,6 +38,9 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-e.queue.Notify():
+				// Something was queued just now: its age counts from here while it waits
+				// for the flush interval below.
+				e.oldestNanos.Store(time.Now().UnixNano())
 			case <-time.After(time.Second):
 			}
 			// Let the scrapes of the coming moment join this one in the same request.
