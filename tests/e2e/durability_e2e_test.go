@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -39,8 +40,13 @@ type rig struct {
 }
 
 func newRig(t *testing.T, bin string, pods int, gpu bool) *rig {
+	return newRigOn(t, bin, pods, gpu, t.TempDir())
+}
+
+// newRigOn is newRig with the queue in queueDir.
+func newRigOn(t *testing.T, bin string, pods int, gpu bool, queueDir string) *rig {
 	cfg := llmsim.Config{Seed: 3, Node: "gpu-node-1"}
-	r := &rig{t: t, bin: bin, queueDir: t.TempDir(), metricsPort: harness.FreePort(t)}
+	r := &rig{t: t, bin: bin, queueDir: queueDir, metricsPort: harness.FreePort(t)}
 	for i := 0; i < pods; i++ {
 		name := fmt.Sprintf("qwen-%d", i)
 		r.pods = append(r.pods, name)
@@ -162,6 +168,7 @@ const (
 	ownSent         = "otelcol_llminference_remote_write_sent_samples"
 	ownRequests     = "otelcol_llminference_remote_write_requests"
 	ownDropped      = "otelcol_llminference_remote_write_dropped_samples"
+	ownWriteErrors  = "otelcol_llminference_remote_write_queue_write_errors"
 )
 
 // requireDrained waits until the exporter's metrics show the backlog gone. The collector goes on
@@ -292,6 +299,30 @@ func TestDurability(t *testing.T) {
 		r.requireDrained()
 		assert.Positive(t, r.own(ownDropped, "reason=rejected"), "the rejected request's samples are counted as dropped")
 		assert.Equal(t, r.own(ownDropped, ""), r.own(ownDropped, "reason=rejected"), "and nothing else")
+	})
+
+	t.Run("the queue's volume fills up during an outage", func(t *testing.T) {
+		t.Parallel()
+		// A real 1 MiB filesystem for the queue, filled by another writer mid-outage: the
+		// collector holds new scrapes in memory and reports it; when the backend returns, sending
+		// the backlog makes room on the full volume and the held scrapes follow. Nothing is lost.
+		dir := t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a size-limited tmpfs (needs root): %v: %s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+		r := newRigOn(t, bin, 2, false, dir)
+		r.proxy.SetMode(harness.ModeDown)
+		require.Eventually(t, func() bool { return r.own(ownQueueScrapes, "") >= 10 }, 30*time.Second, 200*time.Millisecond, "a backlog on disk")
+		out, err := exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(dir, "filler"), "bs=4k").CombinedOutput()
+		require.Contains(t, string(out), "No space left on device", "dd fills the volume: %v", err)
+		require.Eventually(t, func() bool { return r.own(ownWriteErrors, "") >= 10 }, 30*time.Second, 200*time.Millisecond, "the disk refuses scrapes")
+		assert.Equal(t, 1, strings.Count(r.col.Output(), "Writing the remote-write queue to disk failed; holding scrapes in memory"), "one clear log line")
+		r.proxy.SetMode(harness.ModeUp)
+		r.requireAllDelivered(0, 90*time.Second)
+		r.requireDrained()
+		assert.LessOrEqual(t, r.own(ownDropped, ""), 0.0, "nothing dropped (the counter is absent until something is)")
+		assert.Contains(t, r.col.Output(), "The remote-write queue is written to disk again")
 	})
 
 	t.Run("memory stays bounded during a long outage", func(t *testing.T) {

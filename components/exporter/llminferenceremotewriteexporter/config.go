@@ -47,6 +47,11 @@ type QueueConfig struct {
 	// vmagent, since recent data matters most in monitoring) or refuse (new scrapes are refused
 	// until the backend catches up). Either way every dropped sample is counted.
 	WhenFull string `mapstructure:"when_full"`
+	// MaxMemoryMiB bounds the scrapes held in memory while the disk refuses writes (full,
+	// read-only, failing): they are written, first and in order, once it takes writes again.
+	// Beyond it the oldest held scrapes are dropped (counted, reason disk_error). 0 holds
+	// none: a scrape the disk refuses is dropped at once.
+	MaxMemoryMiB int64 `mapstructure:"max_memory_mib"`
 	// FSync makes every append and commit durable against power loss too (slower).
 	FSync bool `mapstructure:"fsync"`
 	// MaxBatchScrapes is how many queued scrapes one send combines at most.
@@ -73,7 +78,7 @@ func createDefaultConfig() *Config {
 	retry.MaxElapsedTime = 0 // an outage is waited out; the queue on disk holds the backlog
 	return &Config{
 		ClientConfig:      client,
-		Queue:             QueueConfig{MaxSizeMiB: 1024, WhenFull: WhenFullDropOldest, MaxBatchScrapes: 200, FlushInterval: time.Second},
+		Queue:             QueueConfig{MaxSizeMiB: 1024, WhenFull: WhenFullDropOldest, MaxMemoryMiB: 32, MaxBatchScrapes: 200, FlushInterval: time.Second},
 		BackOffConfig:     retry,
 		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend"},
 		MaxBatchSizeBytes: 3 << 20,
@@ -94,6 +99,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Queue.WhenFull != WhenFullDropOldest && cfg.Queue.WhenFull != WhenFullRefuse {
 		errs = append(errs, fmt.Errorf("queue.when_full: must be %s or %s, got %q", WhenFullDropOldest, WhenFullRefuse, cfg.Queue.WhenFull))
+	}
+	if cfg.Queue.MaxMemoryMiB < 0 {
+		errs = append(errs, fmt.Errorf("queue.max_memory_mib: must not be negative, got %d", cfg.Queue.MaxMemoryMiB))
 	}
 	if cfg.Queue.MaxBatchScrapes <= 0 {
 		errs = append(errs, fmt.Errorf("queue.max_batch_scrapes: must be positive, got %d", cfg.Queue.MaxBatchScrapes))

@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "https://prometheus.example.com/api/v1/write", cfg.Endpoint)
 	assert.Equal(t, 12*time.Second, cfg.Timeout)
 	assert.Equal(t, "tenant-a", headerValue(cfg, "X-Scope-OrgID"))
-	assert.Equal(t, QueueConfig{Directory: "/var/lib/otelcol-llminference/queue", MaxSizeMiB: 512, FSync: true, WhenFull: WhenFullRefuse, MaxBatchScrapes: 50, FlushInterval: time.Second}, cfg.Queue)
+	assert.Equal(t, QueueConfig{Directory: "/var/lib/otelcol-llminference/queue", MaxSizeMiB: 512, FSync: true, WhenFull: WhenFullRefuse, MaxMemoryMiB: 8, MaxBatchScrapes: 50, FlushInterval: time.Second}, cfg.Queue)
 	assert.Equal(t, 20*time.Second, cfg.BackOffConfig.MaxInterval)
 	assert.Equal(t, []string{"namespace", "pod"}, cfg.ResourceLabels)
 	assert.Equal(t, map[string]string{"cluster": "prod"}, cfg.ExternalLabels)

@@ -52,6 +52,8 @@ type remoteWriteExporter struct {
 	oldestNanos atomic.Int64
 	// started is the queue once start opened it: the telemetry callback may run at any time.
 	started atomic.Pointer[diskqueue.Queue]
+	// diskFailing is set while the disk refuses the queue's writes (logged once each way).
+	diskFailing atomic.Bool
 }
 
 func newExporter(cfg *Config, set exporter.Settings) (*remoteWriteExporter, error) {
@@ -79,6 +81,10 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 		DropOldest:   e.cfg.Queue.WhenFull == WhenFullDropOldest,
 		OnDrop: func(rec []byte) { // the queue's lock is held: count, nothing else
 			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonQueueFull)
+		},
+		MemoryBytes: e.cfg.Queue.MaxMemoryMiB << 20,
+		OnMemoryDrop: func(rec []byte) { // the queue's lock is held: count, nothing else
+			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonDiskError)
 		},
 		OnCorrupt: func(rec []byte, n int64) {
 			// A record's own header may have survived the damage: count its samples if so.
@@ -125,14 +131,30 @@ func (e *remoteWriteExporter) enqueue(ctx context.Context, md pmetric.Metrics) e
 		e.encBuf, e.recBuf = nil, nil // do not keep an outsized scrape's buffers
 	}
 	e.encMu.Unlock()
-	if err != nil {
-		if errors.Is(err, diskqueue.ErrFull) {
-			e.dropped(ctx, int64(samples), metadata.ReasonQueueFull)
-			return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
+	var held *diskqueue.HeldError
+	switch {
+	case err == nil:
+		if e.diskFailing.Swap(false) {
+			e.logger.Info("The remote-write queue is written to disk again; the scrapes held in memory are on disk")
 		}
-		return err
+		return nil
+	case errors.As(err, &held):
+		// Not lost: held in memory until the disk takes writes again. Reported (counted, and
+		// logged when it starts), but not failed: the scrape is in the queue.
+		e.tel.QueueWriteErrors.Add(ctx, 1)
+		if !e.diskFailing.Swap(true) {
+			e.logger.Error("Writing the remote-write queue to disk failed; holding scrapes in memory (queue.max_memory_mib) until it takes writes again",
+				zap.String("directory", e.cfg.Queue.Directory), zap.Error(held.Err))
+		}
+		return nil
+	case errors.Is(err, diskqueue.ErrFull):
+		e.dropped(ctx, int64(samples), metadata.ReasonQueueFull)
+		return fmt.Errorf("remote-write queue full (queue.max_size_mib %d): %w", e.cfg.Queue.MaxSizeMiB, err)
+	default:
+		e.tel.QueueWriteErrors.Add(ctx, 1)
+		e.dropped(ctx, int64(samples), metadata.ReasonDiskError)
+		return fmt.Errorf("writing the remote-write queue in queue.directory %q: %w", e.cfg.Queue.Directory, err)
 	}
-	return nil
 }
 
 // observeQueue is what the queue metrics report when they are read.

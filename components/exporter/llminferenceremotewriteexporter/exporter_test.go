@@ -284,6 +284,7 @@ func TestConfigValidate(t *testing.T) {
 		{"request size", func(c *Config) { c.MaxBatchSizeBytes = 10 }, "max_batch_size_bytes"},
 		{"retry", func(c *Config) { c.BackOffConfig.MaxInterval = time.Millisecond }, "retry_on_failure"},
 		{"full-queue policy", func(c *Config) { c.Queue.WhenFull = "block" }, `queue.when_full: must be drop_oldest or refuse, got "block"`},
+		{"memory bound", func(c *Config) { c.Queue.MaxMemoryMiB = -1 }, "queue.max_memory_mib: must not be negative, got -1"},
 		{"retry interval checked when retries are off", func(c *Config) { c.BackOffConfig.Enabled = false; c.BackOffConfig.InitialInterval = 0 },
 			"retry_on_failure: initial_interval (0s) must be positive"},
 	}

@@ -26,7 +26,7 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 	defer close(e.done)
 	bo := newBackoff(e.cfg.BackOffConfig)
 	var failingSince time.Time
-	lastErr := ""
+	lastErr, commitErr := "", ""
 	for {
 		recs, next, err := e.queue.Peek(e.cfg.Queue.MaxBatchScrapes, int64(4*e.cfg.MaxBatchSizeBytes))
 		if err != nil {
@@ -74,7 +74,14 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 				e.logger.Info("Remote write recovered", zap.Duration("after", time.Since(failingSince)), zap.Int64("backlog_bytes", e.queue.Size()))
 			}
 			if err := e.queue.Commit(next); err != nil {
-				e.logger.Error("Committing the remote-write queue failed", zap.Error(err))
+				// The cursor moved in memory; only its file is behind (a crash re-sends). Logged
+				// once per kind of failure: a full disk fails every commit alike.
+				if err.Error() != commitErr {
+					e.logger.Error("Persisting the remote-write queue's cursor failed; sending goes on", zap.Error(err))
+				}
+				commitErr = err.Error()
+			} else {
+				commitErr = ""
 			}
 			bo.reset()
 			failingSince, lastErr = time.Time{}, ""

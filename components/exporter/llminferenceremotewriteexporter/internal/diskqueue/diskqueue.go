@@ -8,6 +8,12 @@
 //
 // Layout of a segment: records of [4-byte big-endian length][4-byte CRC-32C of payload][payload].
 // A torn or corrupt tail (a crash in the middle of an append) is cut off when the queue opens.
+//
+// A disk that refuses writes (full, read-only, failing) loses nothing at once: with
+// Options.MemoryBytes, records wait in memory, in order, and are written before any newer one as
+// soon as the disk takes writes again. A reader is never blocked by it: Peek serves what is on
+// disk, and a Commit that cannot persist the cursor still moves it (after a crash the records
+// are delivered again: at least once).
 package diskqueue
 
 import (
@@ -27,6 +33,16 @@ import (
 
 // ErrFull is returned by Push when the queue holds its maximum size.
 var ErrFull = errors.New("disk queue full")
+
+// HeldError is returned by Push when the disk refused the record and the queue holds it in
+// memory instead (Options.MemoryBytes): it is not lost, but it is not durable either.
+type HeldError struct{ Err error }
+
+func (e *HeldError) Error() string {
+	return "held in memory: the disk refused the write: " + e.Err.Error()
+}
+
+func (e *HeldError) Unwrap() error { return e.Err }
 
 // ErrLocked is returned by Open when another process holds the queue directory.
 var ErrLocked = errors.New("the queue directory is in use by another process: two collectors must not share one queue")
@@ -55,6 +71,8 @@ type Queue struct {
 	dropOldest  bool
 	onDrop      func([]byte)
 	onCorrupt   func([]byte, int64)
+	memBytes    int64
+	onMemDrop   func([]byte)
 
 	mu       sync.Mutex
 	records  int64    // records not yet committed
@@ -66,6 +84,9 @@ type Queue struct {
 	cursor   Position
 	notify   chan struct{}
 	closed   bool
+	// held are records the disk refused, oldest first, waiting to be written.
+	held      [][]byte
+	heldBytes int64
 }
 
 // peekMark is a Peek's range: n records from from to to.
@@ -92,6 +113,12 @@ type Options struct {
 	// checksum (payload as read), or the rest of a segment whose record lengths make no sense
 	// (payload nil), with the bytes skipped.
 	OnCorrupt func(payload []byte, bytes int64)
+	// MemoryBytes bounds the records held in memory while the disk refuses writes; 0 holds
+	// none (Push returns the write error). Beyond it the oldest held records are dropped.
+	MemoryBytes int64
+	// OnMemoryDrop, if set, is called (under the queue's lock) with each held record dropped:
+	// beyond MemoryBytes, or at Close when the disk still refuses it.
+	OnMemoryDrop func(payload []byte)
 }
 
 // Open opens (or creates) the queue in dir, which it locks against other processes until Close.
@@ -119,7 +146,8 @@ func Open(dir string, opts Options) (*Queue, error) {
 
 func open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
-		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, onCorrupt: opts.OnCorrupt, sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
+		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, onCorrupt: opts.OnCorrupt, memBytes: opts.MemoryBytes, onMemDrop: opts.OnMemoryDrop,
+		sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -249,11 +277,18 @@ func (q *Queue) readCursor() error {
 	return nil
 }
 
-// Records is the number of records not yet committed.
+// Records is the number of records not yet committed, held ones included.
 func (q *Queue) Records() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.records
+	return q.records + int64(len(q.held))
+}
+
+// Held is the number of records held in memory because the disk refused them.
+func (q *Queue) Held() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.held)
 }
 
 // countRecords counts the records from the cursor on, reading only their headers (at open,
@@ -332,11 +367,11 @@ func (q *Queue) dropHeadLocked() error {
 	return q.syncDir()
 }
 
-// Size is the bytes on disk not yet committed.
+// Size is the bytes not yet committed: on disk, and held in memory.
 func (q *Queue) Size() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.pendingLocked()
+	return q.pendingLocked() + q.heldBytes
 }
 
 func (q *Queue) pendingLocked() int64 {
@@ -347,13 +382,40 @@ func (q *Queue) pendingLocked() int64 {
 	return n - q.cursor.Offset
 }
 
-// Push appends a record. It fails with ErrFull when the queue is at its size limit.
+// Push appends a record. It fails with ErrFull when the queue is at its size limit (and does
+// not drop its oldest), and with a *HeldError when the disk refused the record and it is held
+// in memory (Options.MemoryBytes).
 func (q *Queue) Push(payload []byte) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return errors.New("disk queue closed")
 	}
+	// Held records are older: they go first, or the new one waits behind them.
+	err := q.writeHeldLocked()
+	if err == nil {
+		err = q.appendLocked(payload)
+	}
+	if err != nil {
+		if errors.Is(err, ErrFull) && len(q.held) == 0 {
+			return err
+		}
+		return q.holdLocked(payload, err)
+	}
+	q.signal()
+	return nil
+}
+
+func (q *Queue) signal() {
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+// appendLocked writes one record at the end of the queue, dropping the oldest segment for room
+// (DropOldest) or failing with ErrFull. A failed write leaves no partial record behind.
+func (q *Queue) appendLocked(payload []byte) error {
 	rec := int64(headerSize + len(payload))
 	for q.maxBytes > 0 && q.pendingLocked()+rec > q.maxBytes {
 		if !q.dropOldest || len(q.segments) < 2 {
@@ -370,39 +432,79 @@ func (q *Queue) Push(payload []byte) error {
 		}
 		last = q.segments[len(q.segments)-1]
 	}
-	buf := make([]byte, headerSize+len(payload))
-	binary.BigEndian.PutUint32(buf[:4], uint32(len(payload)))
-	binary.BigEndian.PutUint32(buf[4:8], crc32.Checksum(payload, castagnoli))
-	copy(buf[headerSize:], payload)
-	if _, err := q.w.Write(buf); err != nil {
-		// Leave no partial record behind for the next append.
+	var hdr [headerSize]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(hdr[4:8], crc32.Checksum(payload, castagnoli))
+	_, err := q.w.Write(hdr[:])
+	if err == nil {
+		_, err = q.w.Write(payload)
+	}
+	if err == nil && q.sync {
+		err = q.w.Sync()
+	}
+	if err != nil {
+		// Leave no partial (or unsynced) record behind for the next append.
 		_ = q.w.Truncate(q.sizes[last])
 		_, _ = q.w.Seek(q.sizes[last], io.SeekStart)
 		return err
 	}
-	if q.sync {
-		if err := q.w.Sync(); err != nil {
-			return err
-		}
-	}
 	q.sizes[last] += rec
 	q.records++
-	select {
-	case q.notify <- struct{}{}:
-	default:
+	return nil
+}
+
+// holdLocked keeps a record the disk refused (err) in memory, within MemoryBytes, dropping the
+// oldest held records beyond it.
+func (q *Queue) holdLocked(payload []byte, err error) error {
+	if q.memBytes <= 0 {
+		return err
+	}
+	q.held = append(q.held, append([]byte(nil), payload...))
+	q.heldBytes += int64(len(payload))
+	for q.heldBytes > q.memBytes {
+		if q.onMemDrop != nil {
+			q.onMemDrop(q.held[0])
+		}
+		q.heldBytes -= int64(len(q.held[0]))
+		q.held[0] = nil
+		q.held = q.held[1:]
+	}
+	return &HeldError{Err: err}
+}
+
+// writeHeldLocked writes the held records to disk, oldest first, until the disk refuses one.
+func (q *Queue) writeHeldLocked() error {
+	wrote := false
+	for len(q.held) > 0 {
+		if err := q.appendLocked(q.held[0]); err != nil {
+			if wrote {
+				q.signal()
+			}
+			return err
+		}
+		wrote = true
+		q.heldBytes -= int64(len(q.held[0]))
+		q.held[0] = nil
+		q.held = q.held[1:]
+	}
+	if wrote {
+		q.signal()
+	}
+	if len(q.held) == 0 {
+		q.held = nil // let a long outage's backing array go
 	}
 	return nil
 }
 
+// rollLocked starts a new segment. If it cannot be created, the current one stays the one
+// written.
 func (q *Queue) rollLocked() error {
-	if err := q.w.Close(); err != nil {
-		return err
-	}
 	id := q.segments[len(q.segments)-1] + 1
 	f, err := os.OpenFile(q.segPath(id), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
 		return err
 	}
+	_ = q.w.Close() // written and (with Sync) synced record by record: nothing is pending in it
 	q.w = f
 	q.segments = append(q.segments, id)
 	q.sizes[id] = 0
@@ -517,12 +619,41 @@ func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error)
 }
 
 // Commit records that everything before pos was delivered; fully consumed segments are deleted.
+// If the cursor cannot be persisted (a full or read-only disk), it still moves in memory, so the
+// reader goes on, and the error is returned; after a crash the records since the last persisted
+// cursor are delivered again.
 func (q *Queue) Commit(pos Position) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if pos.Segment < q.cursor.Segment || (pos.Segment == q.cursor.Segment && pos.Offset < q.cursor.Offset) {
 		return nil // a drop (DropOldest) already moved the cursor past pos
 	}
+	err := q.persistCursor(pos)
+	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos && q.lastPeek.n >= 0
+	q.cursor = pos
+	if last := q.segments[len(q.segments)-1]; len(q.held) > 0 && pos.Segment == last && pos.Offset == q.sizes[last] && pos.Offset > 0 {
+		// Records wait in memory and the reader consumed all the disk has: start a new segment
+		// so that the consumed one is deleted below, which may be the room they need.
+		if q.rollLocked() == nil {
+			q.cursor = Position{Segment: last + 1}
+		}
+	}
+	for len(q.segments) > 1 && q.segments[0] < q.cursor.Segment {
+		_ = os.Remove(q.segPath(q.segments[0]))
+		delete(q.sizes, q.segments[0])
+		q.segments = q.segments[1:]
+	}
+	if exact {
+		q.records -= q.lastPeek.n
+	} else if n, err := q.countRecords(); err == nil { // a drop came between Peek and Commit
+		q.records = n
+	}
+	_ = q.writeHeldLocked() // room may have been made; if not, the next Push tries again
+	return err
+}
+
+// persistCursor writes pos as the cursor file, atomically (a new file renamed over the old).
+func (q *Queue) persistCursor(pos Position) error {
 	tmp := filepath.Join(q.dir, cursorFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
@@ -544,22 +675,7 @@ func (q *Queue) Commit(pos Position) error {
 	if err := os.Rename(tmp, filepath.Join(q.dir, cursorFile)); err != nil {
 		return err
 	}
-	if err := q.syncDir(); err != nil {
-		return err
-	}
-	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos && q.lastPeek.n >= 0
-	q.cursor = pos
-	for len(q.segments) > 1 && q.segments[0] < pos.Segment {
-		_ = os.Remove(q.segPath(q.segments[0]))
-		delete(q.sizes, q.segments[0])
-		q.segments = q.segments[1:]
-	}
-	if exact {
-		q.records -= q.lastPeek.n
-	} else if n, err := q.countRecords(); err == nil { // a drop came between Peek and Commit
-		q.records = n
-	}
-	return nil
+	return q.syncDir()
 }
 
 // Close closes the write segment; the queue's content stays on disk for the next Open.
@@ -570,7 +686,17 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	q.closed = true
-	err := q.w.Close()
+	var err error
+	if q.writeHeldLocked() != nil {
+		err = fmt.Errorf("%d records held in memory could not be written to disk and are lost", len(q.held))
+		for _, rec := range q.held {
+			if q.onMemDrop != nil {
+				q.onMemDrop(rec)
+			}
+		}
+		q.held, q.heldBytes = nil, 0
+	}
+	err = errors.Join(err, q.w.Close())
 	if q.lock != nil {
 		err = errors.Join(err, q.lock.Close()) // closing releases the lock
 	}

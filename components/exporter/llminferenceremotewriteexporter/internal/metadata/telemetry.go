@@ -22,8 +22,10 @@ type Telemetry struct {
 	SendDuration metric.Float64Histogram
 	// DroppedSamples counts samples given up on; attribute reason: rejected (a 4xx other than
 	// 429), retry_expired (retry_on_failure.max_elapsed_time), retry_disabled, queue_full,
-	// unreadable_record.
+	// unreadable_record, disk_error (the disk refused them and memory could not hold them).
 	DroppedSamples metric.Int64Counter
+	// QueueWriteErrors counts scrapes the disk refused to take (full, read-only, failing).
+	QueueWriteErrors metric.Int64Counter
 }
 
 // Attribute keys and values of the exporter's metrics.
@@ -36,6 +38,7 @@ const (
 	ReasonRetryDisabled    = "retry_disabled"
 	ReasonQueueFull        = "queue_full"
 	ReasonUnreadableRecord = "unreadable_record"
+	ReasonDiskError        = "disk_error"
 )
 
 // QueueObserver reports the queue's state when the metrics are read.
@@ -67,6 +70,9 @@ func NewTelemetry(set component.TelemetrySettings, observe QueueObserver) (*Tele
 	errs = errors.Join(errs, err)
 	t.DroppedSamples, err = m.Int64Counter("otelcol_llminference_remote_write_dropped_samples",
 		metric.WithDescription("Samples given up on, by reason."), metric.WithUnit("{sample}"))
+	errs = errors.Join(errs, err)
+	t.QueueWriteErrors, err = m.Int64Counter("otelcol_llminference_remote_write_queue_write_errors",
+		metric.WithDescription("Scrapes the queue's disk refused to write (full, read-only, failing); held in memory within queue.max_memory_mib."), metric.WithUnit("{scrape}"))
 	errs = errors.Join(errs, err)
 	if errs != nil {
 		return nil, errs
