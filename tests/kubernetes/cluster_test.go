@@ -97,6 +97,8 @@ type collectorOpts struct {
 	namespaces []string
 	podPort    string
 	env        []string
+	// server, if set, is where the collector reaches API server A (a proxy in front of it).
+	server string
 }
 
 func (e *env) startCollector(o collectorOpts) *collector {
@@ -105,6 +107,9 @@ func (e *env) startCollector(o collectorOpts) *collector {
 		o.podPort = "http"
 	}
 	kubeconfig := e.a.Kubeconfig(t, "collector", o.token)
+	if o.server != "" {
+		kubeconfig = e.a.KubeconfigVia(t, "collector", o.token, o.server)
+	}
 	cfg := fmt.Sprintf(`
 receivers:
   llminference:

@@ -29,7 +29,7 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn"} {
+	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn", "llm-part"} {
 		e.namespace(ns)
 	}
 	token := e.serviceAccountToken("otelcol-llminference", "otelcol-llminference")
@@ -201,6 +201,40 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 		t.Logf("after A was ready again: new pod first scraped in %s, relabelled pod in %s",
 			arrives.firstScrapeAfter(back).Round(time.Millisecond), relabelled.firstScrapeAfter(back).Round(time.Millisecond))
 		e.waitStopped(t, goes, stays)
+	})
+
+	t.Run("network partition from the API server", func(t *testing.T) {
+		// A collector of its own, reaching A through a proxy that can cut the network.
+		part := newPartition(t, e.a.URL)
+		pcol := e.startCollector(collectorOpts{token: token, namespaces: []string{"llm-part"}, server: part.URL()})
+		defer pcol.Stop()
+		stays := e.createPod(podOpts{ns: "llm-part", name: "part-stays", labels: labelled("qwen", "vllm")})
+		goes := e.createPod(podOpts{ns: "llm-part", name: "part-goes", labels: labelled("qwen", "vllm")})
+		waitScraped(t, stays, 2, 3*interval+5*time.Second)
+		waitScraped(t, goes, 1, 3*interval+time.Second)
+
+		part.Cut()
+		cut := time.Now()
+		// Known pods keep being scraped while the API server cannot be reached...
+		waitScraped(t, stays, 5, 7*interval)
+		// ...and the cluster changes meanwhile.
+		e.deletePod(goes)
+		arrives := e.createPod(podOpts{ns: "llm-part", name: "part-arrives", labels: labelled("qwen", "vllm")})
+		waitScraped(t, stays, 2, 3*interval+time.Second)
+		require.Zero(t, arrives.served(), "scraped during the partition")
+
+		part.Heal()
+		healed := time.Now()
+		// The connection open at the cut stays silent: client-go's HTTP/2 health check (a
+		// ping after 30 s without a frame, 15 s to answer) drops it, and the informers
+		// reconnect and resume their watches.
+		waitScraped(t, arrives, 1, 90*time.Second)
+		found := time.Now()
+		t.Logf("partition of %s: known pods scraped throughout (%s: %d scrapes); after healing, a pod created during it first scraped within %s (%s after the cut)",
+			healed.Sub(cut).Round(time.Millisecond), stays.name, stays.served(),
+			found.Sub(healed).Round(100*time.Millisecond), found.Sub(cut).Round(100*time.Millisecond))
+		e.waitStopped(t, goes, stays)
+		require.False(t, pcol.Exited(), "the collector survived the partition")
 	})
 
 	t.Run("API load of 50 churning pods", func(t *testing.T) {

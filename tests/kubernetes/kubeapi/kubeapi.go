@@ -220,6 +220,12 @@ func (a *APIServer) Admin(t testing.TB) *kubernetes.Clientset {
 
 // Kubeconfig writes a kubeconfig for this API server and token and returns its path.
 func (a *APIServer) Kubeconfig(t testing.TB, name, token string) string {
+	return a.KubeconfigVia(t, name, token, a.URL)
+}
+
+// KubeconfigVia is Kubeconfig with another server address for this API server (a proxy in
+// front of it, on 127.0.0.1 as the API server's certificate requires).
+func (a *APIServer) KubeconfigVia(t testing.TB, name, token, server string) string {
 	path := filepath.Join(t.TempDir(), name+".kubeconfig")
 	body := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -236,7 +242,7 @@ contexts:
 - name: test
   context: {cluster: test, user: %s}
 current-context: test
-`, a.URL, a.c.caFile, name, token, name)
+`, server, a.c.caFile, name, token, name)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
