@@ -12,8 +12,11 @@ import (
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
 )
 
-// Selector is the variables' filter, used by every query.
+// Selector is the variables' filter, used by every query of the inference rows.
 const Selector = `namespace=~"$namespace", workload_name=~"$workload_name", model_name=~"$model_name"`
+
+// CollectorSelector is the Collector row's filter: the collectors are per node, not per model.
+const CollectorSelector = `node=~"$node"`
 
 // Query is one target of a panel.
 type Query struct {
@@ -31,6 +34,27 @@ type Panel struct {
 type Row struct {
 	Title  string
 	Panels []Panel
+	// Selector filters every query of the row: Selector unless set.
+	Selector string
+}
+
+// Filter is the selector every query of the row uses.
+func (r Row) Filter() string {
+	if r.Selector != "" {
+		return r.Selector
+	}
+	return Selector
+}
+
+func csel(extra string) string {
+	if extra == "" {
+		return "{" + CollectorSelector + "}"
+	}
+	return "{" + CollectorSelector + ", " + extra + "}"
+}
+
+func crate(metric string) string {
+	return "rate(" + metric + csel("") + "[$__rate_interval])"
 }
 
 func sel(extra string) string {
@@ -144,6 +168,29 @@ var Rows = []Row{
 				{"sum by (pod) (" + rate("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "") + ")", "NVLink {{pod}}"},
 			}},
 	}},
+	// The collectors themselves, from their own metrics (shipped by the prometheus/self
+	// pipeline of configs/collector/daemonset.yaml): is monitoring itself working?
+	{Title: "Collector", Selector: CollectorSelector, Panels: []Panel{
+		{"Queue backlog", "Scrapes waiting in each collector's remote-write queue (on disk, or in memory while the disk refuses writes). Growing: the backend is not taking data.", "short",
+			[]Query{{"max by (node) (otelcol_llminference_remote_write_queue_scrapes" + csel("") + ")", "{{node}}"}}},
+		{"Oldest queued scrape", "Age of the oldest scrape waiting in the queue: how far behind the backend is.", "s",
+			[]Query{{"max by (node) (otelcol_llminference_remote_write_queue_oldest_age" + csel("") + ")", "{{node}}"}}},
+		{"Samples sent per second", "Samples the remote-write backend accepted.", "short",
+			[]Query{{"sum by (node) (" + crate("otelcol_llminference_remote_write_sent_samples") + ")", "{{node}}"}}},
+		{"Samples dropped per second", "Samples given up on, by reason (rejected, queue_full, retry_expired, retry_disabled, unreadable_record, disk_error); 0 when none.", "short",
+			[]Query{{"sum by (node, reason) (" + crate("otelcol_llminference_remote_write_dropped_samples") + ") or sum by (node) (0 * " + crate("otelcol_llminference_remote_write_sent_samples") + ")", "{{node}} {{reason}}"}}},
+		{"Remote-write requests by answer", "Requests per second by the class of the backend's answer: 2xx, 4xx (429 included), 5xx, network_error.", "reqps",
+			[]Query{{"sum by (node, status_class) (" + crate("otelcol_llminference_remote_write_requests") + ")", "{{node}} {{status_class}}"}}},
+		{"Send duration p90", "90th percentile duration of one remote-write request.", "s",
+			[]Query{{"histogram_quantile(0.9, sum by (le, node) (" + crate("otelcol_llminference_remote_write_send_duration_bucket") + "))", "{{node}}"}}},
+		{"Targets down", "Inference pods and GPU exporters whose last scrape by the node's collector failed.", "short",
+			[]Query{{"sum by (node) (1 - llm_inference_target_up" + csel("") + ")", "{{node}}"}}},
+		{"Collector memory", "Resident memory of each collector, and its Go heap.", "bytes",
+			[]Query{
+				{"max by (node) (otelcol_process_memory_rss" + csel("") + ")", "RSS {{node}}"},
+				{"max by (node) (otelcol_process_runtime_heap_alloc_bytes" + csel("") + ")", "heap {{node}}"},
+			}},
+	}},
 }
 
 // JSON renders the Grafana dashboard.
@@ -220,7 +267,7 @@ func JSON() ([]byte, error) {
 	}
 	dash := map[string]any{
 		"uid": "llm-inference", "title": "LLM inference", "tags": []string{"llm", "vllm", "sglang", "gpu"},
-		"description":   "Model, pod and GPU views of LLM inference services (vLLM, SGLang, ...) from otelcol-llminference's unified metrics.",
+		"description":   "Model, pod and GPU views of LLM inference services (vLLM, SGLang, ...) from otelcol-llminference's unified metrics, and the collectors' own health.",
 		"schemaVersion": 39, "version": 1, "editable": true, "graphTooltip": 1, "refresh": "30s",
 		"time": map[string]any{"from": "now-1h", "to": "now"},
 		"templating": map[string]any{"list": []any{
@@ -229,6 +276,8 @@ func JSON() ([]byte, error) {
 			variable("namespace", "Namespace", `label_values(llm_inference_target_up{namespace!=""}, namespace)`),
 			variable("workload_name", "Workload", `label_values(llm_inference_target_up{namespace=~"$namespace"}, workload_name)`),
 			variable("model_name", "Model", `label_values(llm_inference_target_up{namespace=~"$namespace", workload_name=~"$workload_name"}, model_name)`),
+			// The Collector row's: the nodes whose collectors ship their own metrics.
+			variable("node", "Collector (node)", `label_values(otelcol_llminference_remote_write_queue_scrapes, node)`),
 		}},
 		"panels": panels,
 	}

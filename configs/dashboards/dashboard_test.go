@@ -59,23 +59,34 @@ func TestDashboardShape(t *testing.T) {
 	assert.Contains(t, d.Templating.List[vars["workload_name"]].Definition, `namespace=~"$namespace"`)
 	assert.Contains(t, d.Templating.List[vars["model_name"]].Definition, `workload_name=~"$workload_name"`)
 
-	rows := 0
+	require.Contains(t, vars, "node")
+	assert.Contains(t, d.Templating.List[vars["node"]].Definition, "label_values(otelcol_llminference_remote_write_queue_scrapes")
+
+	filters := map[string]string{}
+	for _, r := range Rows {
+		filters[r.Title] = r.Filter()
+	}
+	var rows []string
+	filter := ""
 	p := parser.NewParser(parser.Options{})
 	for _, panel := range d.Panels {
 		if panel.Type == "row" {
-			rows++
+			rows = append(rows, panel.Title)
+			filter = filters[panel.Title]
 			continue
 		}
 		assert.NotEmpty(t, panel.Description, panel.Title)
 		assert.NotEmpty(t, panel.FieldConfig.Defaults.Unit, panel.Title)
 		require.NotEmpty(t, panel.Targets, panel.Title)
 		for _, tg := range panel.Targets {
-			assert.Contains(t, tg.Expr, Selector, "%s filters by the variables", panel.Title)
-			_, err := p.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$namespace", "x", "$workload_name", "x", "$model_name", "x").Replace(tg.Expr))
+			assert.Contains(t, tg.Expr, filter, "%s filters by its row's variables", panel.Title)
+			_, err := p.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$namespace", "x", "$workload_name", "x", "$model_name", "x", "$node", "x").Replace(tg.Expr))
 			assert.NoError(t, err, "%s: %s", panel.Title, tg.Expr)
 		}
 	}
-	assert.Equal(t, 3, rows, "Model, Pod and GPU rows")
+	assert.Equal(t, []string{"Model", "Pod", "GPU (per pod)", "Collector"}, rows)
+	assert.Equal(t, Selector, filters["Model"])
+	assert.Equal(t, CollectorSelector, filters["Collector"])
 }
 
 func TestLegend(t *testing.T) {

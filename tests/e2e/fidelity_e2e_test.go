@@ -226,7 +226,7 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 			// inside the PromQL string literal.
 			re := func(v string) string { return strings.ReplaceAll(regexp.QuoteMeta(v), `\`, `\\`) }
 			vars := strings.NewReplacer("$namespace", re(ep.Spec.Namespace), "$workload_name", re(ep.Spec.Workload),
-				"$model_name", re(ep.Spec.Model), "$__rate_interval", "30s")
+				"$model_name", re(ep.Spec.Model), "$node", ".+", "$__rate_interval", "30s")
 			for _, tg := range p.Targets {
 				if !measures(measured[ep.Spec.Name], tg.Expr) {
 					continue // the panel says this engine does not measure it
