@@ -20,7 +20,7 @@ VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
 
 PHONY_K8S := test-kubernetes kube-binaries
 PHONY_IMAGE := image image-archive cross test-image helm
-.PHONY: all build generate regenerate deps test test-unit test-e2e $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
+.PHONY: all build generate regenerate deps test test-unit test-e2e soak $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -84,6 +84,15 @@ $(HELM):
 ## test-kubernetes: the collector's discovery, RBAC, manifests and Helm chart against a real API server
 test-kubernetes: build kube-binaries $(HELM)
 	LLMINF_E2E=1 LLMINF_K8S=1 KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+## soak: a benchmark, not part of make test: for SOAK_DURATION (default 30m) the node workload of
+## make bench, discovered through a real API server while pods churn, two backend outages and one
+## collector SIGKILL; prints served vs stored, RSS, goroutines, open files, queue peak
+## (docs/reliability.md)
+SOAK_DURATION ?= 30m
+soak: deps build kube-binaries
+	LLMINF_E2E=1 LLMINF_K8S=1 LLMINF_SOAK=1 SOAK_DURATION=$(SOAK_DURATION) KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) \
+	  $(GO) test -count=1 -v -timeout 4h -run '^TestSoak$$' ./tests/kubernetes/ 2>&1 | tee /tmp/llminf-soak.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## cross: the static binaries of the image, bin/linux-<arch>/otelcol-llminference (amd64, arm64),
 ## without the symbol table and DWARF (-s -w: a smaller image; stack traces keep their names)

@@ -139,6 +139,7 @@ service:
 type enginePod struct {
 	ns, name, ip string
 	engine       *llmsim.Endpoint
+	fleet        *llmsim.Fleet
 	// firstScrape is when the engine first answered a scrape (zero until then).
 	mu          sync.Mutex
 	firstScrape time.Time
@@ -152,6 +153,7 @@ type podOpts struct {
 	annotations    map[string]string
 	containers     []corev1.Container // default: one container "engine" with port http
 	pending        bool               // leave it Pending, without an IP
+	dataParallel   int                // the engine's series multiplier (vLLM's engine label); 0 = 1
 }
 
 // createPod starts a simulated vLLM engine on a fresh 127/8 address, creates the pod through
@@ -169,11 +171,11 @@ func (e *env) createPod(o podOpts) *enginePod {
 	}
 	fleet, err := llmsim.Start(llmsim.Config{Seed: 1, Node: o.node, Endpoints: []llmsim.EndpointSpec{{
 		Engine: llmsim.EngineVLLM, Listen: net.JoinHostPort(ip, fmt.Sprint(e.port)),
-		PodSpec: llmsim.PodSpec{Name: o.name, Namespace: o.ns, Workload: "qwen", Model: "Qwen/Qwen3-8B", Rate: 2},
+		PodSpec: llmsim.PodSpec{Name: o.name, Namespace: o.ns, Workload: "qwen", Model: "Qwen/Qwen3-8B", Rate: 2, DataParallel: o.dataParallel},
 	}}})
 	require.NoError(t, err)
 	t.Cleanup(fleet.Close)
-	p := &enginePod{ns: o.ns, name: o.name, ip: ip, engine: fleet.Endpoints[0]}
+	p := &enginePod{ns: o.ns, name: o.name, ip: ip, engine: fleet.Endpoints[0], fleet: fleet}
 	go func() { // note when the first scrape arrives, for the time-to-first-scrape figure
 		for p.served() == 0 {
 			select {
