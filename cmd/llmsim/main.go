@@ -1,6 +1,6 @@
 // Command llmsim serves simulated inference engines' and dcgm-exporter's /metrics endpoints.
 //
-//	llmsim --demo                       # the make-demo fleet on 127.0.0.1:18001-18007 and :19400
+//	llmsim --demo                       # the make-demo fleet on 127.0.0.1:18001-18012 and :19400
 //	llmsim --config fleet.yaml          # a fleet described in YAML (see internal/llmsim.Config)
 //	llmsim --demo --fault qwen3-chat-1=slow
 //

@@ -13,7 +13,7 @@ import (
 )
 
 // Selector is the variables' filter, used by every query of the inference rows.
-const Selector = `namespace=~"$namespace", workload_name=~"$workload_name", model_name=~"$model_name"`
+const Selector = `namespace=~"$namespace", workload_name=~"$workload_name", model_name=~"$model_name", inference_role=~"$inference_role"`
 
 // CollectorSelector is the Collector row's filter: the collectors are per node, not per model.
 const CollectorSelector = `node=~"$node"`
@@ -36,6 +36,9 @@ type Row struct {
 	Panels []Panel
 	// Selector filters every query of the row: Selector unless set.
 	Selector string
+	// NoValue is what the row's charts say when the selection has no data: why a workload may
+	// have none (no router, no prefill/decode).
+	NoValue string
 }
 
 // Filter is the selector every query of the row uses.
@@ -68,16 +71,41 @@ func rate(metric, extra string) string {
 	return "rate(" + metric + sel(extra) + "[$__rate_interval])"
 }
 
-// quantiles renders avg plus p50/p90/p99 of a unified histogram, grouped by `by`.
-func quantiles(metric, by string) []Query {
+// once counts each request once (docs/metrics.md, "Counting once"): the router's figure for
+// workloads that have one, else the engines'. Both sides are grouped by workload_name and
+// model_name.
+func once(router, engines string) string {
+	return router + " or on (workload_name) " + engines
+}
+
+// Role filters of the engines' side of once.
+const (
+	rolesDecode  = `inference_role=~"decode|both"`
+	rolesPrefill = `inference_role=~"prefill|both"`
+	roleRouter   = `inference_role="router"`
+)
+
+// onceRate is the per-second rate of a counter, from the router's series (routerMetric with
+// routerMatch) for workloads that have them, else from the engines' (metric with engineMatch).
+func onceRate(routerMetric, routerMatch, metric, engineMatch string) string {
+	by := "sum by (workload_name, model_name) "
+	return once(by+"("+rate(routerMetric, routerMatch)+")", by+"("+rate(metric, engineMatch)+")")
+}
+
+// quantilesOnce is quantiles with each query counting once: the router's histogram
+// (routerMetric, routerMatch) where the workload has one, else the engines' (metric, engineMatch).
+func quantilesOnce(routerMetric, routerMatch, metric, engineMatch string) []Query {
+	by := "workload_name, model_name"
 	qs := []Query{{
-		Expr:   "sum by (" + by + ") (" + rate(metric+"_sum", "") + ") / sum by (" + by + ") (" + rate(metric+"_count", "") + ")",
-		Legend: "avg {{" + by + "}}",
+		Expr: once("sum by ("+by+") ("+rate(routerMetric+"_sum", routerMatch)+") / sum by ("+by+") ("+rate(routerMetric+"_count", routerMatch)+")",
+			"sum by ("+by+") ("+rate(metric+"_sum", engineMatch)+") / sum by ("+by+") ("+rate(metric+"_count", engineMatch)+")"),
+		Legend: "avg {{model_name}}",
 	}}
 	for _, q := range []string{"0.5", "0.9", "0.99"} {
 		qs = append(qs, Query{
-			Expr:   "histogram_quantile(" + q + ", sum by (le, " + by + ") (" + rate(metric+"_bucket", "") + "))",
-			Legend: "p" + strings.TrimPrefix(q, "0.") + " {{" + by + "}}",
+			Expr: once("histogram_quantile("+q+", sum by (le, "+by+") ("+rate(routerMetric+"_bucket", routerMatch)+"))",
+				"histogram_quantile("+q+", sum by (le, "+by+") ("+rate(metric+"_bucket", engineMatch)+"))"),
+			Legend: "p" + strings.TrimPrefix(q, "0.") + " {{model_name}}",
 		})
 	}
 	return qs
@@ -86,22 +114,25 @@ func quantiles(metric, by string) []Query {
 // Rows is the dashboard's content.
 var Rows = []Row{
 	{Title: "Model", Panels: []Panel{
-		{"Requests per second", "Finished requests per second, all reasons.", "reqps",
-			[]Query{{"sum by (model_name) (" + rate("llm_inference_requests_total", "") + ")", "{{model_name}}"}}},
-		{"Finished requests by reason", "Share of finished requests by reason: stop (success), length (capped by max_tokens), abort, error; SGLang reports unknown and abort only.", "percentunit",
-			[]Query{{"sum by (model_name, finished_reason) (" + rate("llm_inference_requests_total", "") + ") / on (model_name) group_left sum by (model_name) (" + rate("llm_inference_requests_total", "") + ")", "{{model_name}} {{finished_reason}}"}}},
-		{"End-to-end latency", "Request latency from arrival to last token: average and p50/p90/p99.", "s",
-			quantiles("llm_inference_e2e_request_latency_seconds", "model_name")},
-		{"Time to first token", "Arrival to first output token (TTFT): average and p50/p90/p99.", "s",
-			quantiles("llm_inference_time_to_first_token_seconds", "model_name")},
-		{"Inter-token latency", "Time between output tokens (ITL): average and p50/p90/p99.", "s",
-			quantiles("llm_inference_inter_token_latency_seconds", "model_name")},
+		{"Requests per second", "Finished requests per second, all reasons, each request once: at the workload's router when it has one, else on its decode and aggregated pods (a prefill/decode request runs on both sides).", "reqps",
+			[]Query{{onceRate("llm_inference_router_requests_total", "", "llm_inference_requests_total", rolesDecode), "{{model_name}}"}}},
+		{"Finished requests by reason", "Share of finished requests by reason: stop (success), length (capped by max_tokens), abort, error; SGLang reports unknown and abort only. From the router when it reports reasons (Dynamo's frontend), else from decode and aggregated pods (a prefill pod finishes every request at its one token).", "percentunit",
+			[]Query{{"(" + once("sum by (workload_name, model_name, finished_reason) ("+rate("llm_inference_requests_total", roleRouter)+")",
+				"sum by (workload_name, model_name, finished_reason) ("+rate("llm_inference_requests_total", rolesDecode)+")") +
+				") / on (workload_name, model_name) group_left () (" + once("sum by (workload_name, model_name) ("+rate("llm_inference_requests_total", roleRouter)+")",
+				"sum by (workload_name, model_name) ("+rate("llm_inference_requests_total", rolesDecode)+")") + ")", "{{model_name}} {{finished_reason}}"}}},
+		{"End-to-end latency", "Request latency from arrival to last token: average and p50/p90/p99; the router's when the workload has one, else the decode and aggregated pods'.", "s",
+			quantilesOnce("llm_inference_router_request_duration_seconds", "", "llm_inference_e2e_request_latency_seconds", rolesDecode)},
+		{"Time to first token", "Arrival to first output token (TTFT): average and p50/p90/p99; the router's when it measures it, else the prefill and aggregated pods'.", "s",
+			quantilesOnce("llm_inference_time_to_first_token_seconds", roleRouter, "llm_inference_time_to_first_token_seconds", rolesPrefill)},
+		{"Inter-token latency", "Time between output tokens (ITL): average and p50/p90/p99; the router's when it measures it, else the decode and aggregated pods'.", "s",
+			quantilesOnce("llm_inference_inter_token_latency_seconds", roleRouter, "llm_inference_inter_token_latency_seconds", rolesDecode)},
 		{"Queue time p90", "90th percentile of the time requests wait before they run.", "s",
 			[]Query{{"histogram_quantile(0.9, sum by (le, model_name) (" + rate("llm_inference_request_queue_time_seconds_bucket", "") + "))", "{{model_name}}"}}},
-		{"Tokens per second", "Prompt (prefill) and generated (decode) tokens per second.", "short",
+		{"Tokens per second", "Prompt (prefill) and generated (decode) tokens per second, each once: the router's count when it has one, else prompts on prefill and aggregated pods, generated tokens on decode and aggregated pods.", "short",
 			[]Query{
-				{"sum by (model_name) (" + rate("llm_inference_prompt_tokens_total", "") + ")", "prompt {{model_name}}"},
-				{"sum by (model_name) (" + rate("llm_inference_generation_tokens_total", "") + ")", "generation {{model_name}}"},
+				{onceRate("llm_inference_prompt_tokens_total", roleRouter, "llm_inference_prompt_tokens_total", rolesPrefill), "prompt {{model_name}}"},
+				{onceRate("llm_inference_generation_tokens_total", roleRouter, "llm_inference_generation_tokens_total", rolesDecode), "generation {{model_name}}"},
 			}},
 		{"Running and waiting requests", "Requests in the running batch and in the waiting queue, summed over the model's pods.", "short",
 			[]Query{
@@ -129,8 +160,8 @@ var Rows = []Row{
 			[]Query{{"sum by (pod) (" + rate("llm_inference_requests_total", "") + ")", "{{pod}}"}}},
 		{"TTFT p99 by pod", "99th percentile time to first token of each pod: which pod is slow.", "s",
 			[]Query{{"histogram_quantile(0.99, sum by (le, pod) (" + rate("llm_inference_time_to_first_token_seconds_bucket", "") + "))", "{{pod}}"}}},
-		{"Inter-token latency p99 by pod", "99th percentile inter-token latency of each pod.", "s",
-			[]Query{{"histogram_quantile(0.99, sum by (le, pod) (" + rate("llm_inference_inter_token_latency_seconds_bucket", "") + "))", "{{pod}}"}}},
+		{"Inter-token latency p99 by pod", "99th percentile inter-token latency of each pod (prefill pods, which make one token per request, have none).", "s",
+			[]Query{{"histogram_quantile(0.99, sum by (le, pod) (" + rate("llm_inference_inter_token_latency_seconds_bucket", `inference_role!="prefill"`) + "))", "{{pod}}"}}},
 		{"Running and waiting by pod", "Running batch and waiting queue of each pod.", "short",
 			[]Query{
 				{"sum by (pod) (llm_inference_requests_running" + sel("") + ")", "running {{pod}}"},
@@ -168,6 +199,53 @@ var Rows = []Row{
 				{"sum by (pod) (" + rate("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "") + ")", "NVLink {{pod}}"},
 			}},
 	}},
+	// Prefill/decode: each side's load, and the KV transfer between them.
+	{Title: "Prefill / decode", NoValue: noPD, Panels: []Panel{
+		{"Load by role", "Running and waiting requests on the prefill and decode sides.", "short",
+			[]Query{
+				{"sum by (inference_role) (llm_inference_requests_running" + sel(`inference_role=~"prefill|decode"`) + ")", "running {{inference_role}}"},
+				{"sum by (inference_role) (llm_inference_requests_waiting" + sel(`inference_role=~"prefill|decode"`) + ")", "waiting {{inference_role}}"},
+			}},
+		{"KV-cache usage by role", "Highest KV-cache usage on each side: the decode side holds every running request's cache.", "percentunit",
+			[]Query{{"max by (inference_role) (llm_inference_kv_cache_usage_ratio" + sel(`inference_role=~"prefill|decode"`) + ")", "{{inference_role}}"}}},
+		{"TTFT on prefill, ITL on decode", "90th percentile time to first token on the prefill side and inter-token latency on the decode side: what each side is for.", "s",
+			[]Query{
+				{"histogram_quantile(0.9, sum by (le) (" + rate("llm_inference_time_to_first_token_seconds_bucket", `inference_role="prefill"`) + "))", "TTFT p90 prefill"},
+				{"histogram_quantile(0.9, sum by (le) (" + rate("llm_inference_inter_token_latency_seconds_bucket", `inference_role="decode"`) + "))", "ITL p90 decode"},
+			}},
+		{"KV transfer latency", "Duration of one KV-cache transfer from prefill to decode: p50/p90/p99 (vLLM NIXL on the decode side, SGLang on the prefill side, TensorRT-LLM under Dynamo).", "s",
+			[]Query{
+				{"histogram_quantile(0.5, sum by (le) (" + rate("llm_inference_kv_transfer_duration_seconds_bucket", "") + "))", "p50"},
+				{"histogram_quantile(0.9, sum by (le) (" + rate("llm_inference_kv_transfer_duration_seconds_bucket", "") + "))", "p90"},
+				{"histogram_quantile(0.99, sum by (le) (" + rate("llm_inference_kv_transfer_duration_seconds_bucket", "") + "))", "p99"},
+			}},
+		{"KV transfer bytes", "Bytes per second moved from prefill to decode, and the mean size of one transfer.", "bytes",
+			[]Query{
+				{"sum by (inference_role) (" + rate("llm_inference_kv_transfer_bytes_sum", "") + ")", "bytes/s ({{inference_role}} side)"},
+				{"sum by (inference_role) (" + rate("llm_inference_kv_transfer_bytes_sum", "") + ") / sum by (inference_role) (" + rate("llm_inference_kv_transfer_bytes_count", "") + ")", "per transfer ({{inference_role}} side)"},
+			}},
+		{"KV transfer failures", "Failed KV transfers per second, by stage (bootstrap: the two sides' handshake; transfer: the data); 0 when none.", "short",
+			[]Query{{"sum by (inference_role, stage) (" + rate("llm_inference_kv_transfer_failures_total", "") + ")", "{{inference_role}} {{stage}}"}}},
+		{"PD queues", "Requests in SGLang's PD queues: prefill bootstrap (waiting for the decode side) and inflight (KV being sent); decode prealloc (waiting for KV memory) and transfer (KV being received).", "short",
+			[]Query{{"sum by (queue) (llm_inference_pd_queue_requests" + sel("") + ")", "{{queue}}"}}},
+	}},
+	// The router's view: each request once, and its workers.
+	{Title: "Router", NoValue: noRouter, Panels: []Panel{
+		{"Router requests per second", "Requests the router finished, by status (success, error).", "reqps",
+			[]Query{{"sum by (status) (" + rate("llm_inference_router_requests_total", "") + ")", "{{status}}"}}},
+		{"Router error ratio", "Share of requests the router answered with an error.", "percentunit",
+			[]Query{{"sum (" + rate("llm_inference_router_request_errors_total", "") + ") / sum (" + rate("llm_inference_router_requests_total", "") + ") or 0 * sum (" + rate("llm_inference_router_requests_total", "") + ")", "errors"}}},
+		{"Router request duration", "Duration of a request at the router, arrival to last byte: p50/p90/p99.", "s",
+			[]Query{
+				{"histogram_quantile(0.5, sum by (le) (" + rate("llm_inference_router_request_duration_seconds_bucket", "") + "))", "p50"},
+				{"histogram_quantile(0.9, sum by (le) (" + rate("llm_inference_router_request_duration_seconds_bucket", "") + "))", "p90"},
+				{"histogram_quantile(0.99, sum by (le) (" + rate("llm_inference_router_request_duration_seconds_bucket", "") + "))", "p99"},
+			}},
+		{"Running requests per worker", "Requests the router has in flight on each worker (prefill and decode workers in PD).", "short",
+			[]Query{{"sum by (worker) (llm_inference_router_worker_running_requests" + sel("") + ")", "{{worker}}"}}},
+		{"Worker health", "1 when the router considers the worker healthy.", "short",
+			[]Query{{"min by (worker) (llm_inference_router_worker_healthy" + sel("") + ")", "{{worker}}"}}},
+	}},
 	// The collectors themselves, from their own metrics (shipped by the prometheus/self
 	// pipeline of configs/collector/daemonset.yaml): is monitoring itself working?
 	{Title: "Collector", Selector: CollectorSelector, Panels: []Panel{
@@ -192,6 +270,12 @@ var Rows = []Row{
 			}},
 	}},
 }
+
+// What the PD and Router rows say when a workload has no such data.
+const (
+	noPD     = "No prefill/decode data: the selected pods serve aggregated (inference_role both), or their engine exports no PD metrics (vLLM without the NIXL connector)"
+	noRouter = "No router: the selected workload has no router or gateway pod (inference_role router)"
+)
 
 // JSON renders the Grafana dashboard.
 func JSON() ([]byte, error) {
@@ -250,7 +334,10 @@ func JSON() ([]byte, error) {
 			}
 			d := ds
 			desc, noValue := p.Description, "No data"
-			if missing := notMeasuredBy(p, measured); len(missing) > 0 {
+			if row.NoValue != "" {
+				noValue = row.NoValue
+			}
+			if missing := notMeasuredBy(p, measured); len(missing) > 0 && row.NoValue == "" {
 				desc += " Not measured by " + strings.Join(missing, ", ") + ": those engines have no such metric, and the panel shows none for them rather than zero."
 				noValue = "Not measured by this engine, or no data"
 			}
@@ -276,6 +363,8 @@ func JSON() ([]byte, error) {
 			variable("namespace", "Namespace", `label_values(llm_inference_target_up{namespace!=""}, namespace)`),
 			variable("workload_name", "Workload", `label_values(llm_inference_target_up{namespace=~"$namespace"}, workload_name)`),
 			variable("model_name", "Model", `label_values(llm_inference_target_up{namespace=~"$namespace", workload_name=~"$workload_name"}, model_name)`),
+			// prefill, decode, both (aggregated), router (docs/metrics.md, "Roles").
+			variable("inference_role", "Role", `label_values(llm_inference_target_up{namespace=~"$namespace", workload_name=~"$workload_name"}, inference_role)`),
 			// The Collector row's: the nodes whose collectors ship their own metrics.
 			variable("node", "Collector (node)", `label_values(otelcol_llminference_remote_write_queue_scrapes, node)`),
 		}},
@@ -303,6 +392,9 @@ func measuredBy() (map[string][]string, error) {
 		}
 	}
 	for _, t := range tables {
+		if t.RouterPrefix != "" && t.RouterPrefix == t.DetectPrefix {
+			continue // a router, not an engine: the panels' "not measured by" lists engines
+		}
 		for _, m := range t.Metrics {
 			add(m.Unified, t.Backend)
 		}

@@ -51,7 +51,7 @@ func TestDashboardShape(t *testing.T) {
 	}
 	require.Contains(t, vars, "datasource")
 	assert.JSONEq(t, `"prometheus"`, string(d.Templating.List[vars["datasource"]].Query))
-	for _, name := range []string{"namespace", "workload_name", "model_name"} {
+	for _, name := range []string{"namespace", "workload_name", "model_name", "inference_role"} {
 		v := d.Templating.List[vars[name]]
 		assert.True(t, v.Multi && v.IncludeAll, name)
 		assert.Contains(t, v.Definition, "label_values(llm_inference_target_up")
@@ -80,11 +80,11 @@ func TestDashboardShape(t *testing.T) {
 		require.NotEmpty(t, panel.Targets, panel.Title)
 		for _, tg := range panel.Targets {
 			assert.Contains(t, tg.Expr, filter, "%s filters by its row's variables", panel.Title)
-			_, err := p.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$namespace", "x", "$workload_name", "x", "$model_name", "x", "$node", "x").Replace(tg.Expr))
+			_, err := p.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$namespace", "x", "$workload_name", "x", "$model_name", "x", "$inference_role", "x", "$node", "x").Replace(tg.Expr))
 			assert.NoError(t, err, "%s: %s", panel.Title, tg.Expr)
 		}
 	}
-	assert.Equal(t, []string{"Model", "Pod", "GPU (per pod)", "Collector"}, rows)
+	assert.Equal(t, []string{"Model", "Pod", "GPU (per pod)", "Prefill / decode", "Router", "Collector"}, rows)
 	assert.Equal(t, Selector, filters["Model"])
 	assert.Equal(t, CollectorSelector, filters["Collector"])
 }

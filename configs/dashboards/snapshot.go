@@ -15,7 +15,7 @@ import (
 )
 
 // Vars are the dashboard variables' values; empty means All.
-type Vars struct{ Namespace, Workload, Model, Node string }
+type Vars struct{ Namespace, Workload, Model, Role, Node string }
 
 type chartSeries struct {
 	Name   string
@@ -46,7 +46,7 @@ func Snapshot(ctx context.Context, prom *localstack.Prometheus, vars Vars, end t
 		}
 		return v
 	}
-	repl := strings.NewReplacer("$namespace", re(vars.Namespace), "$workload_name", re(vars.Workload), "$model_name", re(vars.Model), "$node", re(vars.Node), "$__rate_interval", "1m")
+	repl := strings.NewReplacer("$namespace", re(vars.Namespace), "$workload_name", re(vars.Workload), "$model_name", re(vars.Model), "$inference_role", re(vars.Role), "$node", re(vars.Node), "$__rate_interval", "1m")
 	step := window / 60
 	var sections []section
 	for _, row := range Rows {

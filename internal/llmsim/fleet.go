@@ -43,6 +43,11 @@ type EndpointSpec struct {
 	// Listen is the address to serve on, e.g. 127.0.0.1:18001 (port 0 picks a free one).
 	Listen string `yaml:"listen"`
 	Fault  Fault  `yaml:"fault"`
+	// Group makes the endpoint a member of a prefill/decode group of that name, with Role
+	// prefill, decode or router (see pd.go); the group's load is its router's Rate (else its
+	// first member's).
+	Group string `yaml:"group"`
+	Role  string `yaml:"role"`
 }
 
 // Config is a simulated fleet on one node.
@@ -72,8 +77,9 @@ func LoadConfig(path string) (Config, error) {
 
 // DemoConfig is the fleet of `make demo`: two vLLM pods of one model (one on the current metric
 // names, one on the older names many clusters still run), one SGLang pod of another model, one
-// pod each of trtllm-serve, TGI, a Dynamo frontend and llama.cpp, and the node's dcgm-exporter
-// with one GPU per pod.
+// pod each of trtllm-serve, TGI, a Dynamo frontend and llama.cpp; two prefill/decode workloads,
+// SGLang behind sgl-router and vLLM with the NIXL connector without a router (its proxy is not
+// scraped); and the node's dcgm-exporter with one GPU per engine pod.
 func DemoConfig() Config {
 	return Config{
 		Seed: 42,
@@ -86,6 +92,11 @@ func DemoConfig() Config {
 			{Engine: EngineTGI, Listen: "127.0.0.1:18005", PodSpec: PodSpec{Name: "smollm-0", Namespace: "llm", Workload: "smollm", Model: "HuggingFaceTB/SmolLM3-3B", Rate: 3}},
 			{Engine: EngineDynamoFrontend, Listen: "127.0.0.1:18006", PodSpec: PodSpec{Name: "qwen3-dynamo-0", Namespace: "llm", Workload: "qwen3-dynamo", Model: "Qwen/Qwen3-14B", Rate: 3}},
 			{Engine: EngineLlamaCpp, Listen: "127.0.0.1:18007", PodSpec: PodSpec{Name: "gemma-0", Namespace: "llm", Workload: "gemma", Model: "google/gemma-3-4b-it", Rate: 2, MaxRunning: 4}},
+			{Engine: EngineSGLRouter, Listen: "127.0.0.1:18008", Group: "llama-pd", Role: RoleRouter, PodSpec: PodSpec{Name: "llama-pd-router-0", Namespace: "llm", Workload: "llama-pd", Model: "meta-llama/Llama-3.1-70B-Instruct", Rate: 4}},
+			{Engine: EngineSGLang, Listen: "127.0.0.1:18009", Group: "llama-pd", Role: RolePrefill, PodSpec: PodSpec{Name: "llama-pd-prefill-0", Namespace: "llm", Workload: "llama-pd", Model: "meta-llama/Llama-3.1-70B-Instruct"}},
+			{Engine: EngineSGLang, Listen: "127.0.0.1:18010", Group: "llama-pd", Role: RoleDecode, PodSpec: PodSpec{Name: "llama-pd-decode-0", Namespace: "llm", Workload: "llama-pd", Model: "meta-llama/Llama-3.1-70B-Instruct", MaxRunning: 64}},
+			{Engine: EngineVLLM, Listen: "127.0.0.1:18011", Group: "qwen3-pd", Role: RolePrefill, PodSpec: PodSpec{Name: "qwen3-pd-prefill-0", Namespace: "llm", Workload: "qwen3-pd", Model: "Qwen/Qwen3-32B", Rate: 3}},
+			{Engine: EngineVLLM, Listen: "127.0.0.1:18012", Group: "qwen3-pd", Role: RoleDecode, PodSpec: PodSpec{Name: "qwen3-pd-decode-0", Namespace: "llm", Workload: "qwen3-pd", Model: "Qwen/Qwen3-32B", MaxRunning: 64}},
 			{Engine: EngineDCGM, Listen: "127.0.0.1:19400"},
 		},
 	}
@@ -97,7 +108,7 @@ func (c *Config) validate() error {
 	for i, e := range c.Endpoints {
 		switch e.Engine {
 		case EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend, EngineLlamaCpp,
-			EngineNIM, EngineLMDeploy, EngineTriton, EngineDynamoTRTLLMWorker:
+			EngineNIM, EngineLMDeploy, EngineTriton, EngineDynamoTRTLLMWorker, EngineSGLRouter:
 			if e.Name == "" || e.Model == "" {
 				return fmt.Errorf("endpoints[%d]: name and model are required", i)
 			}
@@ -130,6 +141,7 @@ type Fleet struct {
 
 	mu        sync.Mutex // guards the load models
 	pods      []*pod
+	groups    []*pdGroup
 	Endpoints []*Endpoint
 }
 
@@ -140,7 +152,8 @@ type Endpoint struct {
 	URL string
 
 	fleet  *Fleet
-	pod    *pod // nil for dcgm
+	pod    *pod     // nil for dcgm
+	group  *pdGroup // a PD group's router
 	fault  atomic.Value
 	srv    *http.Server
 	ln     net.Listener
@@ -169,15 +182,32 @@ func New(cfg Config, now func() time.Time) (*Fleet, error) {
 		ep.fault.Store(spec.Fault)
 		if spec.Engine != EngineDCGM {
 			p := newPod(spec.PodSpec, cfg.Seed*1000+uint64(i), start)
-			for g := 0; g < p.spec.GPUs; g++ {
-				p.gpus = append(p.gpus, newGPU(gpuIndex, cfg.Node))
-				gpuIndex++
-			}
 			ep.pod = p
 			ep.Spec.PodSpec = p.spec
-			f.pods = append(f.pods, p)
+			if spec.Engine != EngineSGLRouter { // a router has no GPU
+				for g := 0; g < p.spec.GPUs; g++ {
+					p.gpus = append(p.gpus, newGPU(gpuIndex, cfg.Node))
+					gpuIndex++
+				}
+				f.pods = append(f.pods, p)
+			}
 		}
 		f.Endpoints = append(f.Endpoints, ep)
+	}
+	groups, err := groupsOf(f.Endpoints)
+	if err != nil {
+		return nil, err
+	}
+	f.groups = groups
+	for _, g := range groups {
+		if g.router != nil {
+			g.router.group = g
+		}
+	}
+	for _, ep := range f.Endpoints {
+		if ep.Spec.Engine == EngineSGLRouter && ep.group == nil {
+			return nil, fmt.Errorf("%s: a router is the member of a group", ep.Spec.Name)
+		}
 	}
 	return f, nil
 }
@@ -245,7 +275,12 @@ func (e *Endpoint) Render() []byte {
 	defer f.mu.Unlock()
 	now := f.now()
 	for _, p := range f.pods {
-		p.advance(now)
+		if !p.external {
+			p.advance(now)
+		}
+	}
+	for _, g := range f.groups {
+		g.advance(now)
 	}
 	var b bytes.Buffer
 	switch e.Spec.Engine {
@@ -272,6 +307,8 @@ func (e *Endpoint) Render() []byte {
 		renderTriton(&b, e.pod)
 	case EngineDynamoTRTLLMWorker:
 		renderDynamoTRTLLMWorker(&b, e.pod, !f.cfg.NoCreated)
+	case EngineSGLRouter:
+		renderSGLRouter(&b, e.group)
 	case EngineDCGM:
 		renderDCGM(&b, f.cfg.Node, f.pods)
 	}
@@ -331,7 +368,7 @@ func serveIterationStats(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Engines lists the simulated engines (values of EndpointSpec.Engine).
-var Engines = []string{EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend,
+var Engines = []string{EngineSGLRouter, EngineVLLM, EngineVLLMLegacy, EngineSGLang, EngineTRTLLM, EngineTGI, EngineDynamoFrontend,
 	EngineDynamoTRTLLMWorker, EngineLlamaCpp, EngineLMDeploy, EngineNIM, EngineTriton, EngineDCGM}
 
 // serveFault shows (GET) or sets (POST /fault?mode=slow) the endpoint's fault.

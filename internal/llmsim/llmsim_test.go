@@ -80,7 +80,11 @@ func TestInvariants(t *testing.T) {
 						assert.Equal(t, h.GetSampleCount(), prev, "%s: +Inf bucket equals _count", key)
 						assert.GreaterOrEqual(t, float64(h.GetSampleCount()), last[key], "%s count went down", key)
 						last[key] = float64(h.GetSampleCount())
-						if h.GetSampleCount() > 0 {
+						// In PD, a prefill pod's requests have no decode phase (one token) and a
+						// decode pod's prefill is one token in the step the request lands: zeros.
+						pdPhase := ep.Spec.Group != "" && (strings.HasSuffix(name, "decode_time_seconds") ||
+							strings.HasSuffix(name, "prefill_time_seconds") || strings.HasSuffix(name, "time_per_output_token_seconds"))
+						if h.GetSampleCount() > 0 && !pdPhase {
 							assert.Greater(t, h.GetSampleSum(), 0.0, key)
 						}
 					case dto.MetricType_GAUGE:
@@ -209,7 +213,7 @@ func TestGPUsBelongToPods(t *testing.T) {
 	fams := parse(t, f.Endpoint("dcgm").Render())
 	pods := map[string]bool{}
 	for _, ep := range cfg.Endpoints {
-		if ep.Engine != EngineDCGM {
+		if ep.Engine != EngineDCGM && ep.Engine != EngineSGLRouter { // a router has no GPU
 			pods[ep.Name] = true
 		}
 	}
@@ -393,4 +397,55 @@ func TestEveryEngineRenders(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"ensemble": true, "preprocessing": true, "postprocessing": true, "tensorrt_llm": true}, models)
+}
+
+// TestPDGroupCountsOnce: in a PD group each user request runs on a prefill pod and on a decode
+// pod, and each engine counts it; the router and the group's truth count it once. The prefill
+// pod processes each prompt once, the decode pod makes the users' tokens; the KV transfer shows
+// on the side that records it (SGLang's prefill, vLLM NIXL's decode).
+func TestPDGroupCountsOnce(t *testing.T) {
+	f, clk := testFleet(t, DemoConfig())
+	start := clk.t
+	clk.t = clk.t.Add(5 * time.Minute)
+	counter := func(pod, name string) float64 {
+		fams := parse(t, f.Endpoint(pod).Render())
+		require.Contains(t, fams, name, pod)
+		v := 0.0
+		for _, m := range fams[name].Metric {
+			v += m.GetCounter().GetValue()
+		}
+		return v
+	}
+	routerRequests := counter("llama-pd-router-0", "sgl_router_requests_total")
+	truth, ok := f.Endpoint("llama-pd-router-0").TruthBetween(start, clk.t)
+	require.True(t, ok)
+	require.Greater(t, truth.Requests, 500.0, "4 requests/s for 5 minutes")
+	assert.Equal(t, truth.Requests, routerRequests, "the router counts each request once")
+	prefill, decode := counter("llama-pd-prefill-0", "sglang:num_requests_total"), counter("llama-pd-decode-0", "sglang:num_requests_total")
+	assert.Equal(t, truth.Requests, decode, "each request finishes once on the decode side")
+	assert.GreaterOrEqual(t, prefill, decode, "and earlier on the prefill side")
+	assert.Greater(t, prefill+decode, 1.9*truth.Requests, "a sum over the group's pods counts it twice")
+	assert.Equal(t, truth.PromptTokens, counter("llama-pd-prefill-0", "sglang:prompt_tokens_total"))
+	assert.Greater(t, counter("llama-pd-decode-0", "sglang:prompt_tokens_total"), 0.9*truth.PromptTokens, "the decode side counts the prompt again")
+	assert.Equal(t, truth.GenerationTokens, counter("llama-pd-decode-0", "sglang:generation_tokens_total"))
+
+	sg := parse(t, f.Endpoint("llama-pd-prefill-0").Render())
+	assert.Equal(t, "prefill", labelOf(sg["sglang:num_running_reqs"].Metric[0], "engine_type"))
+	assert.Positive(t, sg["sglang:kv_transfer_latency_ms"].Metric[0].GetHistogram().GetSampleCount())
+	sd := parse(t, f.Endpoint("llama-pd-decode-0").Render())
+	assert.Equal(t, "decode", labelOf(sd["sglang:num_running_reqs"].Metric[0], "engine_type"))
+	assert.Contains(t, sd, "sglang:num_decode_transfer_queue_reqs")
+	vd := parse(t, f.Endpoint("qwen3-pd-decode-0").Render())
+	assert.Positive(t, vd["vllm:nixl_xfer_time_seconds"].Metric[0].GetHistogram().GetSampleCount())
+	qt, _ := f.Endpoint("qwen3-pd-decode-0").TruthBetween(start, clk.t)
+	assert.Equal(t, qt.Requests, counter("qwen3-pd-decode-0", "vllm:request_success_total"), "without a router, the decode side's count is the truth")
+}
+
+func labelOf(m *dto.Metric, name string) string {
+	for _, l := range m.Label {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
 }

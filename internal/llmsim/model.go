@@ -33,6 +33,7 @@ type request struct {
 	abortAt                int // generated-token count at which the client aborts; 0 = never
 	adapter                string
 
+	pd                            *pdRequest // the user request it is part of, in a PD group
 	arrival, admitted, firstToken time.Time
 	prefillLeft                   time.Duration
 	generated                     int
@@ -184,6 +185,13 @@ type pod struct {
 	lastHitRate    float64
 	restarts       int
 	gpus           []*gpu
+
+	// A PD group member: its requests come from the group (external), it has a role and
+	// transfer statistics, and the group hears of every finished request.
+	external bool
+	role     string
+	pd       *pdStats
+	onFinish func(p *pod, r *request, reason string, now time.Time)
 }
 
 func newPod(spec PodSpec, seed uint64, start time.Time) *pod {
@@ -258,8 +266,8 @@ func (p *pod) step(now time.Time) {
 	s, st := &p.spec, p.st
 	dt := step.Seconds()
 
-	// Arrivals.
-	for n := p.poisson(p.rate(now) * dt); n > 0; n-- {
+	// Arrivals (a PD member's come from its group).
+	for n := p.poisson(p.rate(now) * dt); n > 0 && !p.external; n-- {
 		// Arrivals fall uniformly within the step, so even an immediate admission has waited a little.
 		arrival := now.Add(-time.Duration(p.rng.Float64() * float64(step)))
 		r := &request{prompt: p.lognormal(s.PromptMean), output: p.lognormal(s.OutputMean), maxTokens: s.MaxTokens, arrival: arrival}
@@ -402,5 +410,8 @@ func (p *pod) finish(r *request, reason string, now time.Time) {
 		st.tgiGenerated.observe(float64(r.generated))
 		// TGI's mean time per token includes the prefill: the whole request over its tokens.
 		st.tgiTPOT.observe(now.Sub(r.arrival).Seconds() / float64(max(r.generated, 1)))
+	}
+	if p.onFinish != nil {
+		p.onFinish(p, r, reason, now)
 	}
 }

@@ -9,7 +9,11 @@ const EngineSGLang = "sglang"
 func renderSGLang(b *bytes.Buffer, p *pod, created bool) {
 	w := &pyWriter{b: b, created: created}
 	st := p.st
-	sched := []label{{"engine_type", "unified"}, {"model_name", p.spec.Model}, {"moe_ep_rank", "0"}, {"pp_rank", "0"}, {"tp_rank", "0"}}
+	mode := "unified" // --disaggregation-mode, as releases that report it say
+	if p.role != "" {
+		mode = p.role
+	}
+	sched := []label{{"engine_type", mode}, {"model_name", p.spec.Model}, {"moe_ep_rank", "0"}, {"pp_rank", "0"}, {"tp_rank", "0"}}
 	tok := []label{{"model_name", p.spec.Model}}
 	w.gauge("sglang:num_running_reqs", "The number of running requests.", sched, float64(len(p.running)))
 	w.gauge("sglang:num_used_tokens", "The number of used tokens.", sched, float64(p.kvUsed()))
@@ -35,4 +39,7 @@ func renderSGLang(b *bytes.Buffer, p *pod, created bool) {
 	// As served with --collect-tokens-histogram (the simulated deployment enables it).
 	w.histogram("sglang:prompt_tokens_histogram", "Histogram of prompt token length.", tok, st.sgPromptLen, st.created)
 	w.histogram("sglang:generation_tokens_histogram", "Histogram of generation token length.", tok, st.sgGenLen, st.created)
+	if p.pd != nil {
+		renderSGLangPD(w, p, sched)
+	}
 }

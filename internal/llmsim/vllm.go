@@ -89,6 +89,9 @@ func renderVLLM(b *bytes.Buffer, p *pod, legacy bool, created bool) {
 	w.histogram("vllm:request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", base, st.inference, st.created)
 	w.histogram("vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", base, st.prefill, st.created)
 	w.histogram("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", base, st.decode, st.created)
+	if p.pd != nil && p.role == RoleDecode { // the NIXL connector: the decode side pulls the KV cache
+		renderNIXL(w, p, base)
+	}
 }
 
 // expandEngines serves every sample of a single-engine exposition once per data-parallel

@@ -39,7 +39,7 @@ func TestMakeDemo(t *testing.T) {
 	tables := strings.Split(text, "MODEL / POD")
 	require.Greater(t, len(tables), 2, "several tables printed:\n%s", text)
 	last := tables[len(tables)-1]
-	full := regexp.MustCompile(`^\s+(model|  pod) (\S+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9.]+s)\s+([0-9.]+s)\s+(\d+)\s+(\d+)\s+(\d+)\s*$`)
+	full := regexp.MustCompile(`^\s+(model|  pod) (\S+)\s+(-|both|prefill|decode)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9.]+s)\s+([0-9.]+s)\s+(\d+)\s+(\d+)\s+(\d+)\s*$`)
 	complete := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewBufferString(last))
 	for sc.Scan() {
@@ -47,7 +47,8 @@ func TestMakeDemo(t *testing.T) {
 			complete[m[1]+" "+m[2]] = true
 		}
 	}
-	for _, r := range []string{"model Qwen/Qwen3-8B", "model meta-llama/Llama-3.1-8B-Instruct", "  pod qwen3-chat-0", "  pod qwen3-chat-1", "  pod llama-chat-0"} {
+	for _, r := range []string{"model Qwen/Qwen3-8B", "model meta-llama/Llama-3.1-8B-Instruct", "  pod qwen3-chat-0", "  pod qwen3-chat-1", "  pod llama-chat-0",
+		"model Qwen/Qwen3-32B", "  pod qwen3-pd-decode-0", "model meta-llama/Llama-3.1-70B-Instruct", "  pod llama-pd-decode-0"} {
 		assert.True(t, complete[r], "row %q complete in the last table:\n%s", r, last)
 	}
 	// The other engines' pods are in the table too, with numbers where the engine measures the
@@ -57,6 +58,13 @@ func TestMakeDemo(t *testing.T) {
 		if assert.NotNil(t, row, "pod %s in the last table:\n%s", pod, last) {
 			assert.Regexp(t, `[0-9]`, row[1], "pod %s has numbers", pod)
 		}
+	}
+
+	// The prefill/decode workloads show each pod's role: from the target (vLLM), from the
+	// engine's own engine_type (SGLang), a router for sgl-router.
+	for pod, role := range map[string]string{"qwen3-pd-prefill-0": "prefill", "qwen3-pd-decode-0": "decode", "llama-pd-prefill-0": "prefill",
+		"llama-pd-decode-0": "decode", "llama-pd-router-0": "router", "qwen3-chat-0": "both"} {
+		assert.Regexp(t, `(?m)^\s+  pod `+pod+`\s+`+role+`\s`, last, "pod %s has role %s", pod, role)
 	}
 
 	// Everything the demo started is gone.

@@ -187,8 +187,8 @@ func yamlPaths(v any, prefix string) []string {
 var codeSpan = regexp.MustCompile("`([a-z][a-z0-9_]*(?:\\.[a-z][a-z0-9_]*)*)(?::[^`]*)?`")
 
 // foreign marks a paragraph about configuration that is not ours (contrib components, the
-// collector's own settings, Prometheus, vmagent): its keys are not checked here.
-var foreign = regexp.MustCompile("contrib|exporterhelper|Prometheus'|vmagent|API server|`(prometheus_remote_write|prometheus|file_storage|batch|memory_limiter|k8s_?attributes|transform|filter|resource|otlp[a-z_]*|debug|health_check|pprof|basicauth|metric_relabel_configs)`")
+// collector's own settings, Prometheus, vmagent, ARMS): its keys are not checked here.
+var foreign = regexp.MustCompile("contrib|exporterhelper|ARMS|Prometheus'|vmagent|API server|`(prometheus_remote_write|prometheus|file_storage|batch|memory_limiter|k8s_?attributes|transform|filter|resource|otlp[a-z_]*|debug|health_check|pprof|basicauth|metric_relabel_configs)`")
 
 // TestInlineKeysExist: a code span in the docs that looks like a configuration key (it has an
 // underscore or a dot) and is not a name the product emits or reads (metric, label, resource

@@ -172,7 +172,7 @@ func compareConverted(t *testing.T, ctx context.Context, prom *harness.Prometheu
 
 	// Identity and model labels are checked elsewhere; labels a case sets depend on others.
 	ignore := map[string]bool{"__name__": true, "job": true, "instance": true, "sim_pod": true, "namespace": true, "pod": true,
-		"node": true, "workload_name": true, "backend": true, "model": true, "model_name": true}
+		"node": true, "workload_name": true, "backend": true, "inference_role": true, "model": true, "model_name": true}
 	for _, c := range r.LabelCases {
 		for k := range c.Set {
 			ignore[k] = true

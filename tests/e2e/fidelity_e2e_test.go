@@ -62,6 +62,12 @@ func TestValueFidelity(t *testing.T) {
 		}
 	}
 	inference := len(fleet.Endpoints) - 1 // every endpoint but the dcgm-exporter
+	gpus := 0                             // one per engine pod: routers have none
+	for _, ep := range fleet.Endpoints {
+		if ep.Spec.Engine != llmsim.EngineDCGM && ep.Spec.Engine != llmsim.EngineSGLRouter {
+			gpus++
+		}
+	}
 	prom := harness.StartPrometheus(t, scrape.String())
 	harness.StartCollectorFile(t, bin, filepath.Join("..", "..", "configs", "local.yaml"),
 		"LLMINF_INTERVAL=1s", "LLMINF_SCRAPE_TIMEOUT=1s", "LLMINF_QUEUE_DIR="+t.TempDir(),
@@ -72,6 +78,11 @@ func TestValueFidelity(t *testing.T) {
 		"LLMINF_TGI0_URL="+fleet.Endpoint("smollm-0").URL,
 		"LLMINF_DYNAMO0_URL="+fleet.Endpoint("qwen3-dynamo-0").URL,
 		"LLMINF_GEMMA0_URL="+fleet.Endpoint("gemma-0").URL,
+		"LLMINF_LLAMAPD_ROUTER_URL="+fleet.Endpoint("llama-pd-router-0").URL,
+		"LLMINF_LLAMAPD_PREFILL_URL="+fleet.Endpoint("llama-pd-prefill-0").URL,
+		"LLMINF_LLAMAPD_DECODE_URL="+fleet.Endpoint("llama-pd-decode-0").URL,
+		"LLMINF_QWENPD_PREFILL_URL="+fleet.Endpoint("qwen3-pd-prefill-0").URL,
+		"LLMINF_QWENPD_DECODE_URL="+fleet.Endpoint("qwen3-pd-decode-0").URL,
 		"LLMINF_DCGM_URL="+fleet.Endpoint("dcgm").URL,
 		"LLMINF_REMOTE_WRITE_URL="+prom.WriteURL(),
 		"LLMINF_HEALTH_ADDR=127.0.0.1:"+strconv.Itoa(harness.FreePort(t)),
@@ -112,18 +123,29 @@ func TestValueFidelity(t *testing.T) {
 	// The GPU join: every DCGM series of the fleet names its pod's workload and model.
 	gpu, err := prom.Query(ctx, `DCGM_FI_DEV_GPU_UTIL`)
 	require.NoError(t, err)
-	require.Len(t, gpu, inference, "one GPU per pod")
+	require.Len(t, gpu, gpus, "one GPU per engine pod")
 	for _, s := range gpu {
-		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Workload, s.Labels["workload_name"])
-		assert.Equal(t, fleet.Endpoint(s.Labels["pod"]).Spec.Model, s.Labels["model_name"])
+		ep := fleet.Endpoint(s.Labels["pod"])
+		assert.Equal(t, ep.Spec.Workload, s.Labels["workload_name"])
+		assert.Equal(t, ep.Spec.Model, s.Labels["model_name"])
+		role := ep.Spec.Role // a PD member's, as its target or engine says
+		switch {
+		case ep.Spec.Engine == llmsim.EngineDynamoFrontend:
+			role = "router" // Dynamo's frontend routes
+		case role == "":
+			role = "both"
+		}
+		assert.Equal(t, role, s.Labels["inference_role"], "the GPU's pod's role: %s", s.Labels["pod"])
 	}
 	info, err := prom.Query(ctx, `llm_inference_pod_gpu_info`)
 	require.NoError(t, err)
-	assert.Len(t, info, inference, "one GPU per pod")
+	assert.Len(t, info, gpus, "one GPU per engine pod")
 
 	measured := measuredConcepts(t, fleet, tables)
 	dashboardPanelsHaveData(t, ctx, prom, fleet, measured)
 	snapshotLoadsInBrowser(t, ctx, prom)
+
+	pdCountsOnce(t, ctx, prom, fleet, recordingRules(t, rules))
 
 	// The recording rules of configs/rules produce finite series for every model whose engine
 	// measures what the rule reads.
@@ -151,7 +173,9 @@ func TestValueFidelity(t *testing.T) {
 
 // demoBackends is the backend label of each pod of the demo fleet, as configs/local.yaml sets it.
 var demoBackends = map[string]string{"qwen3-chat-0": "vllm", "qwen3-chat-1": "vllm", "llama-chat-0": "sglang",
-	"qwen3-small-0": "trtllm", "smollm-0": "tgi", "qwen3-dynamo-0": "dynamo", "gemma-0": "llamacpp"}
+	"qwen3-small-0": "trtllm", "smollm-0": "tgi", "qwen3-dynamo-0": "dynamo", "gemma-0": "llamacpp",
+	"llama-pd-router-0": "sglang-router", "llama-pd-prefill-0": "sglang", "llama-pd-decode-0": "sglang",
+	"qwen3-pd-prefill-0": "vllm", "qwen3-pd-decode-0": "vllm"}
 
 // measuredConcepts returns, per pod of the fleet, the unified metrics its engine measures: those
 // of its backend's own tables whose source the pod exposes.
@@ -180,9 +204,23 @@ func measuredConcepts(t *testing.T, fleet *llmsim.Fleet, tables []mapping.Table)
 
 var unifiedRef = regexp.MustCompile(`llm_inference_[a-z_]+`)
 
+// onceAlternatives splits an expression that counts once ("router's or on (...) engines'")
+// into its alternatives.
+var onceAlternatives = regexp.MustCompile(`\bor on \([a-z_, ]*\)`)
+
 // measures reports whether every unified metric an expression reads is measured (the
-// collector's own llm_inference_target_up and pod_gpu_info, and DCGM series, always are).
+// collector's own llm_inference_target_up and pod_gpu_info, and DCGM series, always are); of
+// an expression that counts once, whether one of its alternatives is.
 func measures(concepts map[string]bool, expr string) bool {
+	for _, alt := range onceAlternatives.Split(expr, -1) {
+		if measuresAll(concepts, alt) {
+			return true
+		}
+	}
+	return false
+}
+
+func measuresAll(concepts map[string]bool, expr string) bool {
 	for _, name := range unifiedRef.FindAllString(expr, -1) {
 		for _, sfx := range []string{"_bucket", "_sum", "_count"} {
 			name = strings.TrimSuffix(name, sfx)
@@ -210,23 +248,30 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 		} `json:"panels"`
 	}
 	require.NoError(t, json.Unmarshal(b, &d))
-	engines := map[string]*llmsim.Endpoint{}
+	var pods []*llmsim.Endpoint
 	for pod := range demoBackends {
-		engines[fleet.Endpoint(pod).Spec.Engine] = fleet.Endpoint(pod)
+		pods = append(pods, fleet.Endpoint(pod))
 	}
 	var empty []string
-	panels := 0
+	panels, row := 0, ""
 	for _, p := range d.Panels {
 		if p.Type == "row" {
+			row = p.Title
 			continue
 		}
 		panels++
-		for engine, ep := range engines {
+		for _, ep := range pods {
+			engine := ep.Spec.Name + "/" + ep.Spec.Engine
+			// The prefill/decode row for the PD workloads' pods, the router row for routers:
+			// other workloads have none, and those rows say so.
+			if (row == "Prefill / decode" && ep.Spec.Group == "") || (row == "Router" && ep.Spec.Role != llmsim.RoleRouter) {
+				continue
+			}
 			// As Grafana does: a variable's value is regex-escaped, and the backslashes escaped again
 			// inside the PromQL string literal.
 			re := func(v string) string { return strings.ReplaceAll(regexp.QuoteMeta(v), `\`, `\\`) }
 			vars := strings.NewReplacer("$namespace", re(ep.Spec.Namespace), "$workload_name", re(ep.Spec.Workload),
-				"$model_name", re(ep.Spec.Model), "$node", ".+", "$__rate_interval", "30s")
+				"$model_name", re(ep.Spec.Model), "$inference_role", ".*", "$node", ".+", "$__rate_interval", "30s")
 			for _, tg := range p.Targets {
 				if !measures(measured[ep.Spec.Name], tg.Expr) {
 					continue // the panel says this engine does not measure it
@@ -255,7 +300,7 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 		}
 	}
 	assert.Empty(t, empty, "dashboard panels without finite data for an engine")
-	t.Logf("dashboard: %d panels checked for %d engines", panels, len(engines))
+	t.Logf("dashboard: %d panels checked for %d pods", panels, len(pods))
 }
 
 // snapshotLoadsInBrowser renders the dashboard snapshot from this Prometheus and loads it in
@@ -263,7 +308,8 @@ func dashboardPanelsHaveData(t *testing.T, ctx context.Context, prom *harness.Pr
 func snapshotLoadsInBrowser(t *testing.T, ctx context.Context, prom *harness.Prometheus) {
 	html, err := dashboards.Snapshot(ctx, prom, dashboards.Vars{}, time.Now(), 2*time.Minute)
 	require.NoError(t, err)
-	for _, external := range []string{"src=", "href=", "http://", "https://", "@import"} {
+	// (A router's worker URLs are legend text, not assets: the checks are for references.)
+	for _, external := range []string{"src=", "href=", `="http`, "url(", "@import"} {
 		assert.NotContains(t, string(html), external, "self-contained page")
 	}
 	dir := t.TempDir()
@@ -389,7 +435,7 @@ func compareSeries(t *testing.T, ctx context.Context, prom *harness.Prometheus, 
 	require.NoError(t, err)
 
 	ignore := map[string]bool{"__name__": true, "job": true, "instance": true, "sim_pod": true,
-		"namespace": true, "pod": true, "node": true, "workload_name": true, "backend": true}
+		"namespace": true, "pod": true, "node": true, "workload_name": true, "backend": true, "inference_role": true}
 	for k := range r.SetLabels {
 		ignore[k] = true
 	}
@@ -459,4 +505,53 @@ func seriesKey(lbls map[string]string, ignore map[string]bool) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
+}
+
+// pdCountsOnce: for the PD workloads of the demo fleet, one behind sgl-router (llama-pd) and
+// one without a router (qwen3-pd), the recording rules' model-level request, prompt-token and
+// generated-token rates equal what the simulator served its users (its truth over the same
+// minute, within 10%: the samples arrive a second or two late and rate() extrapolates), while
+// a plain sum over the workload's pods counts requests and prompts about twice.
+func pdCountsOnce(t *testing.T, ctx context.Context, prom *harness.Prometheus, fleet *llmsim.Fleet, exprs map[string]string) {
+	checks := []struct {
+		record, plain string
+		truth         func(llmsim.Truth) float64
+	}{
+		{"model:llm_inference_requests:rate1m", "llm_inference_requests_total", func(x llmsim.Truth) float64 { return x.Requests }},
+		{"model:llm_inference_prompt_tokens:rate1m", "llm_inference_prompt_tokens_total", func(x llmsim.Truth) float64 { return x.PromptTokens }},
+		{"model:llm_inference_generation_tokens:rate1m", "", func(x llmsim.Truth) float64 { return x.GenerationTokens }},
+	}
+	for _, wl := range []struct{ workload, member string }{{"llama-pd", "llama-pd-prefill-0"}, {"qwen3-pd", "qwen3-pd-prefill-0"}} {
+		for _, c := range checks {
+			var got, want, plain float64
+			ok := assert.Eventually(t, func() bool {
+				at := time.Now().Add(-3 * time.Second)
+				truth, _ := fleet.Endpoint(wl.member).TruthBetween(at.Add(-time.Minute), at)
+				want = c.truth(truth) / 60
+				res, err := prom.QueryAt(ctx, exprs[c.record], at)
+				if err != nil {
+					return false
+				}
+				got = math.NaN()
+				for _, s := range res {
+					if s.Labels["workload_name"] == wl.workload {
+						got = s.Value
+					}
+				}
+				if c.plain != "" {
+					p, err := prom.QueryAt(ctx, fmt.Sprintf(`sum(rate(%s{workload_name=%q}[1m]))`, c.plain, wl.workload), at)
+					if err != nil || len(p) != 1 {
+						return false
+					}
+					plain = p[0].Value
+				}
+				return want > 0 && math.Abs(got-want) <= 0.1*want
+			}, 90*time.Second, 2*time.Second)
+			t.Logf("%s %s: rules %.2f/s, served %.2f/s, a plain sum over the pods %.2f/s", wl.workload, c.record, got, want, plain)
+			assert.Truef(t, ok, "%s: %s is %.3f, the simulator served %.3f", wl.workload, c.record, got, want)
+			if c.plain != "" {
+				assert.Greater(t, plain, 1.7*want, "%s: a plain sum counts %s about twice (or the test could not tell)", wl.workload, c.plain)
+			}
+		}
+	}
 }

@@ -29,7 +29,7 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn", "llm-part"} {
+	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn", "llm-part", "llm-roles"} {
 		e.namespace(ns)
 	}
 	token := e.serviceAccountToken("otelcol-llminference", "otelcol-llminference")
@@ -201,6 +201,39 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 		t.Logf("after A was ready again: new pod first scraped in %s, relabelled pod in %s",
 			arrives.firstScrapeAfter(back).Round(time.Millisecond), relabelled.firstScrapeAfter(back).Round(time.Millisecond))
 		e.waitStopped(t, goes, stays)
+	})
+
+	t.Run("roles from pod labels", func(t *testing.T) {
+		// A collector of its own for the namespace; each pod states its role with one of the
+		// default role label keys, or says nothing.
+		rcol := e.startCollector(collectorOpts{token: token, namespaces: []string{"llm-roles"}})
+		defer rcol.Stop()
+		with := func(k, v string) map[string]string {
+			l := labelled("qwen", "vllm-pd")
+			if k != "" {
+				l[k] = v
+			}
+			return l
+		}
+		want := map[string]string{}
+		for _, p := range []struct{ name, key, value, role string }{
+			{"role-rbg-v1alpha2", "rbg.workloads.x-k8s.io/role-name", "prefill", "prefill"},
+			{"role-rbg-v1alpha1", "rolebasedgroup.workloads.x-k8s.io/role", "decode", "decode"},
+			{"role-llm-d", "llm-d.ai/role", "Decode", "decode"},
+			{"role-dynamo", "nvidia.com/dynamo-sub-component-type", "prefill", "prefill"},
+			{"role-router", "rbg.workloads.x-k8s.io/role-name", "router", "router"},
+			{"role-none", "", "", "both"},
+		} {
+			e.createPod(podOpts{ns: "llm-roles", name: p.name, labels: with(p.key, p.value)})
+			want[p.name] = p.role
+		}
+		got := map[string]string{}
+		require.Eventually(t, func() bool {
+			for pod := range want {
+				got[pod] = e.sink.Label(pod).UpLabels["inference_role"]
+			}
+			return assert.ObjectsAreEqual(want, got)
+		}, 6*interval+5*time.Second, 100*time.Millisecond, "inference_role at the backend: %v", got)
 	})
 
 	t.Run("network partition from the API server", func(t *testing.T) {

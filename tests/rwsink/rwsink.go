@@ -8,6 +8,7 @@ package rwsink
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -38,6 +39,9 @@ type LabelStats struct {
 	// FirstSeen and LastSeen are wall-clock arrival times; LastSample is the newest sample timestamp.
 	FirstSeen, LastSeen time.Time
 	LastSample          time.Time
+	// UpLabels are the labels of the newest llm_inference_target_up series with this value:
+	// the target's identity as the backend sees it.
+	UpLabels map[string]string
 }
 
 // Sink is a running remote-write receiver.
@@ -113,7 +117,9 @@ func (s *Sink) Label(v string) LabelStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ls := s.byLabel[v]; ls != nil {
-		return *ls
+		out := *ls
+		out.UpLabels = maps.Clone(ls.UpLabels)
+		return out
 	}
 	return LabelStats{}
 }
@@ -279,6 +285,12 @@ func (s *Sink) record(req *prompb.WriteRequest, now time.Time) {
 			}
 			ls.Samples += n
 			ls.StaleMarkers += stale
+			if name == "llm_inference_target_up" {
+				ls.UpLabels = make(map[string]string, len(ts.Labels))
+				for _, l := range ts.Labels {
+					ls.UpLabels[l.Name] = l.Value
+				}
+			}
 			ls.LastSeen = now
 			if t := time.UnixMilli(newest); t.After(ls.LastSample) {
 				ls.LastSample = t

@@ -80,7 +80,7 @@ func createDefaultConfig() *Config {
 		ClientConfig:      client,
 		Queue:             QueueConfig{MaxSizeMiB: 1024, WhenFull: WhenFullDropOldest, MaxMemoryMiB: 32, MaxBatchScrapes: 200, FlushInterval: time.Second},
 		BackOffConfig:     retry,
-		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend"},
+		ResourceLabels:    []string{"namespace", "pod", "node", "workload_name", "backend", "inference_role"},
 		MaxBatchSizeBytes: 3 << 20,
 	}
 }

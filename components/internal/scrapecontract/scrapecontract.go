@@ -34,7 +34,11 @@ const (
 	AttrBackend       = "llm.backend"
 	// AttrModel is the model a pod serves, from its pod label (the receiver's model_label), for
 	// engines that name no model in their metrics.
-	AttrModel         = "llm.model.name"
+	AttrModel = "llm.model.name"
+	// AttrRole is the pod's role as its labels state it (the receiver's role_labels: prefill,
+	// decode, router, ...), as found; the processor normalises it, or finds it in the engine's
+	// own metrics when the pod says nothing.
+	AttrRole          = "llm.inference.role"
 	AttrAccessName    = "llm.access_name"
 	AttrServerAddress = "server.address"
 	AttrServerPort    = "server.port"
@@ -83,6 +87,7 @@ type Target struct {
 	Workload  string
 	Backend   string
 	Model     string
+	Role      string
 }
 
 // PutResource writes the target's identity, and the address of scrapeURL, into attrs. Empty
@@ -102,6 +107,7 @@ func (t *Target) PutResource(attrs pcommon.Map, scrapeURL, accessName string) {
 	putIf(AttrWorkload, t.Workload)
 	putIf(AttrBackend, t.Backend)
 	putIf(AttrModel, t.Model)
+	putIf(AttrRole, t.Role)
 	putIf(AttrAccessName, accessName)
 	u, err := url.Parse(scrapeURL)
 	if err != nil {

@@ -112,10 +112,14 @@ func TestMapNewEngineSamples(t *testing.T) {
 				hist("llm_inference_e2e_request_latency_seconds", 1, 2.177646729, nil, "model_name", qwen),
 				hist("llm_inference_request_prompt_tokens", 1, 33, []float64{0}, "model_name", qwen),
 				hist("llm_inference_request_generation_tokens", 1, 300, []float64{0}, "model_name", qwen),
+				// The frontend is the workload's router: its view of the request, once.
+				num("llm_inference_router_requests_total", 1, "model_name", qwen, "status", "success", "endpoint", "chat_completions", "request_type", "unary"),
+				hist("llm_inference_router_request_duration_seconds", 1, 2.177646729, nil, "model_name", qwen),
 			},
 			metrics: []string{"llm_inference_requests_in_flight", "llm_inference_prompt_tokens_total", "llm_inference_generation_tokens_total",
 				"llm_inference_requests_total", "llm_inference_time_to_first_token_seconds", "llm_inference_inter_token_latency_seconds",
-				"llm_inference_e2e_request_latency_seconds", "llm_inference_request_prompt_tokens", "llm_inference_request_generation_tokens"},
+				"llm_inference_e2e_request_latency_seconds", "llm_inference_request_prompt_tokens", "llm_inference_request_generation_tokens",
+				"llm_inference_router_requests_total", "llm_inference_router_request_duration_seconds"},
 		},
 		{
 			sample: fixtures.DynamoTRTLLMWorker, backend: "dynamo",

@@ -85,6 +85,7 @@ func (p *llmProcessor) joinGPU(a pcommon.Map, now time.Time) bool {
 	}
 	a.PutStr(lblWorkload, st.workload)
 	a.PutStr(lblBackend, st.backend)
+	a.PutStr(lblRole, st.role)
 	if st.model != "" {
 		a.PutStr(lblModel, st.model)
 	}

@@ -63,6 +63,7 @@ type podKey struct{ namespace, pod string }
 // podState is what the processor remembers of an inference pod between scrapes.
 type podState struct {
 	workload, backend, model, node string
+	role                           string // inference_role
 	seen                           time.Time
 	gpus                           map[string]gpuLink // GPUs announced by llm_inference_pod_gpu_info
 	lora                           map[[2]string]bool // adapter/state series emitted
@@ -157,12 +158,19 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 	}
 	st.workload, st.backend, st.node, st.seen = str(res, scrapecontract.AttrWorkload), backend, str(res, scrapecontract.AttrNodeName), now
 
+	// The role: the pod's labels win over what the engine's metrics say; neither: aggregated.
+	st.role = normRole(str(res, scrapecontract.AttrRole))
+	podRole := st.role != ""
+
 	gone := false
 	var ts pcommon.Timestamp
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
 		e := p.schema.engineFor(backend, ms)
+		if !podRole && st.role == "" && e != nil {
+			st.role = e.roleOf(ms)
+		}
 		switch {
 		case e != nil && e.modelNone:
 			// The engine names no model: the pod's model label, else its workload.
@@ -192,6 +200,10 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 		}
 		addModel(ms, st.model)
 	}
+	if st.role == "" {
+		st.role = roleBoth
+	}
+	res.PutStr(lblRole, st.role)
 	if ts == 0 {
 		ts = pcommon.NewTimestampFromTime(now)
 	}
@@ -250,8 +262,9 @@ func (p *llmProcessor) mapMetrics(ms pmetric.MetricSlice, e *engine, st *podStat
 		}
 	}
 	i := 0
-	ms.RemoveIf(func(pmetric.Metric) bool {
-		drop := i < n && p.actions[i] == actionDrop
+	ms.RemoveIf(func(m pmetric.Metric) bool {
+		// A match that selected no data point leaves an empty metric: it says nothing.
+		drop := (i < n && p.actions[i] == actionDrop) || dataPoints(m) == 0
 		i++
 		return drop
 	})

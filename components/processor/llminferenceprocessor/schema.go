@@ -2,6 +2,7 @@ package llminferenceprocessor
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,8 +36,12 @@ type engine struct {
 	// engine has none.
 	modelLabel string
 	modelNone  bool
-	includes   []string
-	sources    map[string][]*rule
+	// roleLabels are the engine's own labels that state a pod's role (its tables' and its
+	// included backends'); routerPrefix marks a router's metrics.
+	roleLabels   []string
+	routerPrefix string
+	includes     []string
+	sources      map[string][]*rule
 }
 
 // schema resolves a resource's backend to its engine.
@@ -69,6 +74,12 @@ func compile(tables []mapping.Table) (*schema, error) {
 			e.detect = t.DetectPrefix
 		}
 		e.includes = append(e.includes, t.Includes...)
+		if t.RoleLabel != "" && !slices.Contains(e.roleLabels, t.RoleLabel) {
+			e.roleLabels = append(e.roleLabels, t.RoleLabel)
+		}
+		if e.routerPrefix == "" {
+			e.routerPrefix = t.RouterPrefix
+		}
 		switch t.ModelLabel {
 		case "", lblModel:
 		case mapping.ModelLabelNone:
@@ -109,6 +120,11 @@ func compile(tables []mapping.Table) (*schema, error) {
 			}
 			if inc == e {
 				continue
+			}
+			for _, l := range inc.roleLabels {
+				if !slices.Contains(e.roleLabels, l) {
+					e.roleLabels = append(e.roleLabels, l)
+				}
 			}
 			for src, rules := range inc.sources {
 				e.sources[src] = append(e.sources[src], rules...)

@@ -34,6 +34,11 @@ type Config struct {
 	// ModelLabel is a pod label naming the model the pod serves, for engines whose metrics name
 	// none (llama.cpp, TGI, Triton); without it, or without the label, the workload name is used.
 	ModelLabel string `mapstructure:"model_label"`
+	// RoleLabels are the pod labels that state a pod's role in a prefill/decode deployment
+	// (prefill, decode, router, ...), tried in order: RoleBasedGroup's two generations, llm-d
+	// and Dynamo's operator by default. A pod without any says nothing: the processor then
+	// reads the role from the engine's own metrics, else takes it as aggregated (both).
+	RoleLabels []string `mapstructure:"role_labels"`
 	// Namespaces restricts discovery; empty means every namespace.
 	Namespaces []string `mapstructure:"namespaces"`
 	// WorkloadLabel is the pod label whose presence makes a pod a target; its value is the workload name.
@@ -78,6 +83,8 @@ type StaticTarget struct {
 	Model string `mapstructure:"model"`
 	// Node is optional; it defaults to kubernetes.node_name.
 	Node string `mapstructure:"node"`
+	// Role is optional: the role a pod's role label would give (prefill, decode, router, ...).
+	Role string `mapstructure:"role"`
 }
 
 // GPUExporterConfig points at the node-local NVIDIA dcgm-exporter.
@@ -94,6 +101,17 @@ type LimitsConfig struct {
 	MaxSeriesPerTarget int `mapstructure:"max_series_per_target"`
 }
 
+// DefaultRoleLabels are the role label keys read by default: RoleBasedGroup v1alpha2 (since
+// v0.7) and v1alpha1, llm-d, and NVIDIA Dynamo's operator (absent there means aggregated).
+func DefaultRoleLabels() []string {
+	return []string{
+		"rbg.workloads.x-k8s.io/role-name",
+		"rolebasedgroup.workloads.x-k8s.io/role",
+		"llm-d.ai/role",
+		"nvidia.com/dynamo-sub-component-type",
+	}
+}
+
 func createDefaultConfig() *Config {
 	return &Config{
 		CollectionInterval: 15 * time.Second,
@@ -104,6 +122,7 @@ func createDefaultConfig() *Config {
 		},
 		PodPort:               "http",
 		PrometheusAnnotations: true,
+		RoleLabels:            DefaultRoleLabels(),
 		WorkloadLabel:         "alibabacloud.com/inference-workload",
 		BackendLabel:          "alibabacloud.com/inference-backend",
 		Kubernetes: KubernetesConfig{
@@ -147,6 +166,11 @@ func (cfg *Config) Validate() error {
 	if cfg.ModelLabel != "" {
 		if msgs := validation.IsQualifiedName(cfg.ModelLabel); len(msgs) > 0 {
 			add("model_label", "%q is not a valid label key: %s", cfg.ModelLabel, strings.Join(msgs, "; "))
+		}
+	}
+	for i, k := range cfg.RoleLabels {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			add(fmt.Sprintf("role_labels[%d]", i), "%q is not a valid label key: %s", k, strings.Join(msgs, "; "))
 		}
 	}
 	for i, ns := range cfg.Namespaces {

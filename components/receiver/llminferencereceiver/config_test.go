@@ -86,6 +86,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"bad port name", func(c *Config) { c.PodPort = "Not_A_Port!" }, "pod_port: \"Not_A_Port!\" is neither a port number nor a valid port name"},
 		{"bad namespace", func(c *Config) { c.Namespaces = []string{"ok", "Bad_NS"} }, "namespaces[1]: \"Bad_NS\" is not a valid namespace name"},
 		{"bad workload label", func(c *Config) { c.WorkloadLabel = "a b" }, "workload_label: \"a b\" is not a valid label key"},
+		{"bad role label", func(c *Config) { c.RoleLabels = []string{"llm-d.ai/role", "no spaces/in keys"} }, "role_labels[1]: \"no spaces/in keys\" is not a valid label key"},
 		{"bad backend label", func(c *Config) { c.BackendLabel = "" }, "backend_label"},
 		{"bad auth type", func(c *Config) { c.Kubernetes.AuthType = "token" }, "kubernetes.auth_type: must be one of serviceAccount, kubeConfig, none; got \"token\""},
 		{"static endpoint not a URL", func(c *Config) {

@@ -127,6 +127,13 @@ func (d *podDiscovery) targetFor(pod *corev1.Pod) *target {
 	if cfg.ModelLabel != "" {
 		model = pod.Labels[cfg.ModelLabel]
 	}
+	role := ""
+	for _, k := range cfg.RoleLabels {
+		if v := pod.Labels[k]; v != "" {
+			role = v
+			break
+		}
+	}
 	return &target{
 		key:     podKey(string(pod.UID)),
 		url:     u.String(),
@@ -141,6 +148,7 @@ func (d *podDiscovery) targetFor(pod *corev1.Pod) *target {
 			Workload:  workload,
 			Backend:   backend,
 			Model:     model,
+			Role:      role,
 		},
 	}
 }

@@ -402,3 +402,42 @@ func TestAnnotationsAndModelLabel(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"annotated": "Llama-3.1-8B", "broken": ""}, models, "llm.model.name from the pod label")
 }
+
+// TestRoleLabels: a pod's role comes from the first role label it has (RoleBasedGroup's two
+// generations, llm-d, Dynamo's operator by default; role_labels changes the list), as found on
+// the pod; a pod with none says nothing (the processor decides).
+func TestRoleLabels(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels map[string]string
+		keys   []string // role_labels; nil = the default
+		want   string
+	}{
+		{name: "RoleBasedGroup v1alpha2", labels: map[string]string{"rbg.workloads.x-k8s.io/role-name": "prefill"}, want: "prefill"},
+		{name: "RoleBasedGroup v1alpha1", labels: map[string]string{"rolebasedgroup.workloads.x-k8s.io/role": "decode"}, want: "decode"},
+		{name: "llm-d", labels: map[string]string{"llm-d.ai/role": "both"}, want: "both"},
+		{name: "Dynamo operator", labels: map[string]string{"nvidia.com/dynamo-sub-component-type": "prefill"}, want: "prefill"},
+		{name: "no role label", labels: nil, want: ""},
+		{name: "the first key in the list wins", labels: map[string]string{"rbg.workloads.x-k8s.io/role-name": "router", "llm-d.ai/role": "decode"}, want: "router"},
+		{name: "an empty value says nothing", labels: map[string]string{"rbg.workloads.x-k8s.io/role-name": "", "llm-d.ai/role": "decode"}, want: "decode"},
+		{name: "as found: the processor normalises", labels: map[string]string{"llm-d.ai/role": "Prefill"}, want: "Prefill"},
+		{name: "role_labels replaces the defaults", labels: map[string]string{"llm-d.ai/role": "decode", "example.com/tier": "gateway"}, keys: []string{"example.com/tier"}, want: "gateway"},
+		{name: "role_labels empty reads none", labels: map[string]string{"llm-d.ai/role": "decode"}, keys: []string{}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig()
+			cfg.Kubernetes.NodeName = ourNode
+			if tt.keys != nil {
+				cfg.RoleLabels = tt.keys
+			}
+			pod := newPod("a")
+			for k, v := range tt.labels {
+				pod.Labels[k] = v
+			}
+			got := newPodDiscovery(cfg, nil, zap.NewNop(), nil, nil).targetFor(pod)
+			require.NotNil(t, got)
+			assert.Equal(t, tt.want, got.Role)
+		})
+	}
+}

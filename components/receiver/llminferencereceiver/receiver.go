@@ -86,7 +86,7 @@ func (r *llmReceiver) Start(_ context.Context, _ component.Host) error {
 			node = r.cfg.Kubernetes.NodeName
 		}
 		r.upsert(&target{key: "static/" + st.Endpoint, url: st.Endpoint, Target: scrapecontract.Target{
-			Kind: scrapecontract.KindInference, Namespace: st.Namespace, Pod: st.Pod, Node: node, Workload: st.Workload, Backend: backend, Model: st.Model,
+			Kind: scrapecontract.KindInference, Namespace: st.Namespace, Pod: st.Pod, Node: node, Workload: st.Workload, Backend: backend, Model: st.Model, Role: st.Role,
 		}})
 	}
 	if ep := r.cfg.GPUExporter.Endpoint; ep != "" {

@@ -53,6 +53,13 @@ type Table struct {
 	// model_name, with one spelling per model in a pod (Dynamo lower-cases it in some series).
 	// ModelLabelNone: the engine has no such label.
 	ModelLabel string `yaml:"model_label" mapstructure:"model_label"`
+	// RoleLabel is the engine's own label that states a pod's prefill/decode role, read when
+	// the pod's labels say nothing (SGLang's engine_type; TensorRT-LLM's disaggregation_mode
+	// under Dynamo); its values are normalised as pod roles are.
+	RoleLabel string `yaml:"role_label" mapstructure:"role_label"`
+	// RouterPrefix marks a router or gateway: a pod whose scrape has a metric with this prefix
+	// has the role router (sgl-router, Dynamo's frontend), unless its labels say otherwise.
+	RouterPrefix string `yaml:"router_prefix" mapstructure:"router_prefix"`
 	// Includes are backends whose tables also apply to this one's pods: Dynamo's workers pass
 	// their engine's own metrics (vllm:*, sglang:*, trtllm_*) through unchanged.
 	Includes   []string `yaml:"includes" mapstructure:"includes"`
@@ -191,6 +198,12 @@ func (t *Table) Validate() error {
 			errs = append(errs, fmt.Errorf("%s.transform: %s does not combine with match, from, scale, rename_labels or label_cases", key, m.Transform))
 		}
 	}
+	if t.RoleLabel != "" && !labelName.MatchString(t.RoleLabel) {
+		errs = append(errs, fmt.Errorf("role_label: %q is not a label name", t.RoleLabel))
+	}
+	if t.RouterPrefix != "" && !metricName.MatchString(t.RouterPrefix) {
+		errs = append(errs, fmt.Errorf("router_prefix: %q is not the start of a metric name", t.RouterPrefix))
+	}
 	if t.ModelLabel != "" && t.ModelLabel != ModelLabelNone && !labelName.MatchString(t.ModelLabel) {
 		errs = append(errs, fmt.Errorf("model_label: %q is not a label name (or %q)", t.ModelLabel, ModelLabelNone))
 	}
@@ -267,7 +280,7 @@ func Markdown(tables []Table) string {
 	b.WriteString("Prometheus). Most are renamed without touching values, buckets or start times; where an engine\n")
 	b.WriteString("uses other units, one labelled family for several concepts, or only a histogram's sum, the table\n")
 	b.WriteString("says how the value is taken (shown in brackets). Every series also carries `namespace`, `pod`,\n")
-	b.WriteString("`node`, `workload_name`, `backend` (resource attributes, exported as labels) and `model_name`\n")
+	b.WriteString("`node`, `workload_name`, `backend`, `inference_role` (resource attributes, exported as labels) and `model_name`\n")
 	b.WriteString("(the engine's, or for engines that name no model the pod's `model_label` or else the workload);\n")
 	b.WriteString("the engine's own labels that tell series apart (`engine`, `finished_reason`, rank labels, …) are\n")
 	b.WriteString("kept.\n\n")
@@ -329,7 +342,9 @@ func Markdown(tables []Table) string {
 	b.WriteString("| `llm_inference_pod_gpu_info` | gauge | GPU join | GPU join |\n\n")
 	b.WriteString("`llm_inference_pod_gpu_info` (value 1; labels `gpu`, `gpu_uuid`, `gpu_model`) links each inference\n")
 	b.WriteString("pod to the GPUs dcgm-exporter maps to it; the `DCGM_FI_*` series of those GPUs keep their names and\n")
-	b.WriteString("gain `workload_name`, `model_name` and `backend`.\n\n## Tables\n")
+	b.WriteString("gain `workload_name`, `model_name`, `backend` and `inference_role`.\n\n")
+	b.WriteString(rolesSection)
+	b.WriteString("\n## Tables\n")
 	for _, t := range tables {
 		fmt.Fprintf(&b, "\n### %s — %s\n\nBackend label values: %s. Priority %d.\n\n", t.Backend, t.Generation, "`"+strings.Join(t.Backends(), "`, `")+"`", t.Priority)
 		if t.ModelLabel != "" {
@@ -337,6 +352,12 @@ func Markdown(tables []Table) string {
 		}
 		if len(t.Includes) > 0 {
 			fmt.Fprintf(&b, "Also maps the metrics of: %s.\n\n", "`"+strings.Join(t.Includes, "`, `")+"`")
+		}
+		if t.RoleLabel != "" {
+			fmt.Fprintf(&b, "Role label: `%s` (read when the pod's labels state no role).\n\n", t.RoleLabel)
+		}
+		if t.RouterPrefix != "" {
+			fmt.Fprintf(&b, "Router: a pod serving `%s*` has the role `router`.\n\n", t.RouterPrefix)
 		}
 		b.WriteString("| source | unified | notes |\n|---|---|---|\n")
 		for _, m := range t.Metrics {
@@ -349,3 +370,58 @@ func Markdown(tables []Table) string {
 	}
 	return b.String()
 }
+
+// rolesSection explains inference_role and the counting rule, in docs/metrics.md.
+const rolesSection = `## Roles: prefill, decode, routers, and counting once
+
+Every series of an inference pod, and every GPU series joined to one, carries ` + "`inference_role`" + `
+(ARMS calls the same label ` + "`rbg_role`" + `):
+
+| value | pods |
+|---|---|
+| ` + "`prefill`" + ` | the prefill side of a prefill/decode (PD) deployment |
+| ` + "`decode`" + ` | the decode side |
+| ` + "`both`" + ` | aggregated serving, one engine doing both (the default) |
+| ` + "`router`" + ` | a router or gateway in front of the engines (sgl-router, vllm-router, SGLang Model Gateway, Dynamo's frontend) |
+
+Other values pass through lower-cased (a RoleBasedGroup's roles are named by its author). The role
+comes from, in order:
+
+1. the pod's labels, the receiver's ` + "`role_labels`" + `: ` + "`rbg.workloads.x-k8s.io/role-name`" + ` (RoleBasedGroup
+   v1alpha2, v0.7 and later), ` + "`rolebasedgroup.workloads.x-k8s.io/role`" + ` (v1alpha1), ` + "`llm-d.ai/role`" + `,
+   ` + "`nvidia.com/dynamo-sub-component-type`" + ` (absent there means aggregated); a static target's ` + "`role`" + `;
+2. the engine's own metrics: a router's metrics (the table's ` + "`router_prefix`" + `) make it ` + "`router`" + `;
+   SGLang's ` + "`engine_type`" + ` (prefill, decode; ` + "`unified`" + ` is ` + "`both`" + `, and older releases say ` + "`unified`" + ` even
+   in PD mode, which is why the pod's label wins) and TensorRT-LLM's ` + "`disaggregation_mode`" + ` under Dynamo
+   (the table's ` + "`role_label`" + `); vLLM's NIXL metrics carry no role;
+3. else ` + "`both`" + `.
+
+Spellings are normalised: ` + "`unified`" + `, ` + "`aggregated`" + `, ` + "`prefill_and_decode`" + `, ` + "`kv_both`" + ` are ` + "`both`" + `;
+` + "`kv_producer`" + ` is ` + "`prefill`" + `, ` + "`kv_consumer`" + ` ` + "`decode`" + `; ` + "`gateway`" + ` and ` + "`frontend`" + ` are ` + "`router`" + `.
+
+### Counting once
+
+In PD serving every user request runs on a prefill pod (vLLM sends it there with max_tokens=1)
+**and** on a decode pod, which receives the whole prompt again with its KV cache. Both count a
+finished request and the prompt's tokens; the prefill pod also counts its one generated token. A
+sum over a model's pods therefore counts each request twice and each prompt twice. The recording
+rules (` + "`configs/rules`" + `) and the dashboard's model panels count once:
+
+- **from the router** when the workload has one: it sees each user request once
+  (` + "`llm_inference_router_requests_total`" + `, every finished request, ` + "`status`" + ` success or error;
+  ` + "`llm_inference_router_request_duration_seconds`" + `; tokens and TTFT where the router counts them:
+  Dynamo's frontend, the Model Gateway in gRPC mode);
+- **else from the engines**: requests, generated tokens, inter-token latency and end-to-end latency
+  from ` + "`decode`" + ` and ` + "`both`" + ` pods (each request finishes there once, and the decode side makes the
+  output), prompt tokens and TTFT from ` + "`prefill`" + ` and ` + "`both`" + ` pods (each prompt is processed there
+  once, and the prefill dominates the first token's wait).
+
+In PromQL: ` + "`router figure or on (namespace, workload_name) engines' figure`" + `: the engines' figure only
+for workloads whose router has none (sgl-router counts no tokens, so its workloads take tokens
+from the engines and requests from the router). A workload without PD (every pod ` + "`both`" + `) is
+counted as before. Two caveats: without a router, TTFT from the prefill side leaves out the KV
+transfer and the decode's first step, and the end-to-end latency from the decode side leaves out
+the prefill; the router's figures include both. The PD-specific series
+(` + "`llm_inference_kv_transfer_*`" + `, ` + "`llm_inference_pd_queue_requests`" + `) are per role and are never summed across
+roles.
+`
