@@ -70,6 +70,8 @@ func (p *llmProcessor) joinGPU(a pcommon.Map, now time.Time) bool {
 	if pod == "" || st == nil {
 		return p.cfg.GPU.KeepUnassignedGPUs
 	}
+	// Room for the labels added below at once: one allocation per point, not one per label.
+	a.EnsureCapacity(a.Len() + 6)
 	// Normalise the identity labels to the unified names.
 	if nsKey != "namespace" {
 		a.Remove(nsKey)
