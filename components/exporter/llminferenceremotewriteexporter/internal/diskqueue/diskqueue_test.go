@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -323,4 +325,51 @@ func TestDamageWhileOpenNeverWedges(t *testing.T) {
 	assert.Equal(t, before+1, c.records, "reported once, not at every Peek")
 	assert.Zero(t, q.Records())
 	require.NoError(t, q.Close())
+}
+
+// TestZeroLengthSegments: power loss can leave a segment file with no data: a new one whose
+// first record never reached the disk (the last), or one whose blocks were lost (in the
+// middle). Opening does not fail, the other segments' records are delivered in order, nothing
+// is reported (there are no bytes to report), and appends go on.
+func TestZeroLengthSegments(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cut  func(segs []string) string // the segment emptied
+	}{
+		{"the last segment", func(s []string) string { return s[len(s)-1] }},
+		{"a middle segment", func(s []string) string { return s[1] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			q, err := Open(dir, Options{SegmentBytes: 60}) // three records a segment
+			require.NoError(t, err)
+			push(t, q, 0, 9)
+			require.NoError(t, q.Close())
+			segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+			sort.Strings(segs)
+			require.Len(t, segs, 3)
+			emptied := tc.cut(segs)
+			require.NoError(t, os.Truncate(emptied, 0))
+			var lost []string // the emptied segment's records
+			for i, s := range segs {
+				if s == emptied {
+					lost = want(3*i, 3*i+3)
+				}
+			}
+
+			var reported int
+			q, err = Open(dir, Options{SegmentBytes: 60, OnCorrupt: func([]byte, int64) { reported++ }})
+			require.NoError(t, err)
+			push(t, q, 9, 11)
+			var wantAll []string
+			for _, r := range want(0, 11) {
+				if !slices.Contains(lost, r) {
+					wantAll = append(wantAll, r)
+				}
+			}
+			assert.Equal(t, wantAll, drain(t, q, 4), "everything else, in order")
+			assert.Zero(t, reported)
+			require.NoError(t, q.Close())
+		})
+	}
 }
