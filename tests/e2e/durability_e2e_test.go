@@ -324,7 +324,9 @@ func TestDurability(t *testing.T) {
 		// The volume may still be too full for every new scrape; once the other writer's file
 		// goes, the next one is written and the recovery is logged.
 		require.NoError(t, os.Remove(filepath.Join(dir, "filler")))
-		require.Eventually(t, func() bool { return strings.Contains(r.col.Output(), "The remote-write queue is written to disk again") },
+		require.Eventually(t, func() bool {
+			return strings.Contains(r.col.Output(), "The remote-write queue is written to disk again")
+		},
 			30*time.Second, 200*time.Millisecond, "the recovery is logged")
 		r.requireDrained()
 	})
