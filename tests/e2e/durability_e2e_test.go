@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -118,45 +115,10 @@ func (r *rig) start() {
 
 func (r *rig) served(pod string) int64 { return r.fleet.Endpoint(pod).Served() }
 
-// own reads one of the exporter's metrics from the collector's metrics endpoint: the sum of
-// the series of that name whose labels include match ("k=v"; "" matches all); -1 when absent.
+// own reads one of the exporter's metrics from the collector's metrics endpoint (see
+// harness.CollectorMetric).
 func (r *rig) own(name, match string) float64 {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", r.metricsPort))
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return -1
-	}
-	fam, ok := fams[name]
-	if !ok {
-		return -1
-	}
-	k, v, _ := strings.Cut(match, "=")
-	total := 0.0
-	for _, m := range fam.Metric {
-		found := match == ""
-		for _, l := range m.Label {
-			if l.GetName() == k && l.GetValue() == v {
-				found = true
-			}
-		}
-		if !found {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			total += m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			total += m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			total += float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return total
+	return harness.CollectorMetric(r.metricsPort, name, match)
 }
 
 // The exporter's metrics as the collector's Prometheus endpoint names them (the collector adds

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,8 +120,8 @@ service:
 			s.fds = len(fds)
 		}
 		s.goroutines = goroutines(pprofPort)
-		s.queue = ownMetric(metricsPort, "otelcol_llminference_remote_write_queue_scrapes")
-		s.queueBytes = ownMetric(metricsPort, "otelcol_llminference_remote_write_queue_size")
+		s.queue = harness.CollectorMetric(metricsPort, "otelcol_llminference_remote_write_queue_scrapes", "")
+		s.queueBytes = harness.CollectorMetric(metricsPort, "otelcol_llminference_remote_write_queue_size", "")
 		return s
 	}
 	begin := time.Now()
@@ -289,23 +287,4 @@ func goroutines(port int) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
-}
-
-// ownMetric sums one of the collector's own metrics from its telemetry endpoint (-1: absent).
-func ownMetric(port int, name string) float64 {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil || fams[name] == nil {
-		return -1
-	}
-	total := 0.0
-	for _, m := range fams[name].Metric {
-		total += m.GetGauge().GetValue() + m.GetCounter().GetValue()
-	}
-	return total
 }
