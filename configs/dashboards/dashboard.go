@@ -49,23 +49,21 @@ func (r Row) Filter() string {
 	return Selector
 }
 
-func csel(extra string) string {
-	if extra == "" {
-		return "{" + CollectorSelector + "}"
-	}
-	return "{" + CollectorSelector + ", " + extra + "}"
-}
+func csel(extra string) string { return matchers(CollectorSelector, extra) }
 
 func crate(metric string) string {
 	return "rate(" + metric + csel("") + "[$__rate_interval])"
 }
 
-func sel(extra string) string {
+// matchers renders a selector's braces: base (a row's filter) and extra matchers.
+func matchers(base, extra string) string {
 	if extra == "" {
-		return "{" + Selector + "}"
+		return "{" + base + "}"
 	}
-	return "{" + Selector + ", " + extra + "}"
+	return "{" + base + ", " + extra + "}"
 }
+
+func sel(extra string) string { return matchers(Selector, extra) }
 
 func rate(metric, extra string) string {
 	return "rate(" + metric + sel(extra) + "[$__rate_interval])"

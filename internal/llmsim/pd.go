@@ -74,6 +74,7 @@ type pdRequest struct {
 	output, maxTok int
 	prefillW       string
 	decodeW        string
+	prefill        *pod
 	decode         *pod
 }
 
@@ -207,7 +208,7 @@ func (g *pdGroup) step(now time.Time) {
 			r.cached = min(int(float64(r.prompt)*s.PrefixHitShare*(0.5+l.rng.Float64())), r.prompt-1)
 		}
 		p := g.prefill[g.next%len(g.prefill)]
-		r.decode = g.decode[g.next%len(g.decode)]
+		r.prefill, r.decode = p, g.decode[g.next%len(g.decode)]
 		g.next++
 		r.prefillW, r.decodeW = g.workers[p], g.workers[r.decode]
 		g.routerRunning[r.prefillW]++
@@ -273,12 +274,7 @@ func (g *pdGroup) finished(p *pod, r *request, reason string, now time.Time) {
 func (g *pdGroup) landed(tr *transfer, now time.Time) {
 	u := tr.r
 	secs := now.Sub(tr.started).Seconds()
-	var sender *pod
-	for _, p := range g.prefill {
-		if g.workers[p] == u.prefillW {
-			sender = p
-		}
-	}
+	sender := u.prefill
 	sender.pd.sending--
 	sender.pd.sgLatencyMs.observe(secs * 1000)
 	sender.pd.sgTotalMB.observe(tr.bytes / (1 << 20))
