@@ -64,9 +64,13 @@ type podKey struct{ namespace, pod string }
 type podState struct {
 	workload, backend, model, node string
 	role                           string // inference_role
-	seen                           time.Time
-	gpus                           map[string]gpuLink // GPUs announced by llm_inference_pod_gpu_info
-	lora                           map[[2]string]bool // adapter/state series emitted
+	// engineRole is what the engine's own metrics say of the role (engine.roleOf), found
+	// once, from the first scrape that succeeded: it does not change while the pod lives.
+	engineRole      string
+	engineRoleKnown bool
+	seen            time.Time
+	gpus            map[string]gpuLink // GPUs announced by llm_inference_pod_gpu_info
+	lora            map[[2]string]bool // adapter/state series emitted
 	// spellings maps a lower-cased model name to the spelling reported for it (engines that
 	// lower-case the model in some series: Dynamo).
 	spellings map[string]string
@@ -159,8 +163,7 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 	st.workload, st.backend, st.node, st.seen = str(res, scrapecontract.AttrWorkload), backend, str(res, scrapecontract.AttrNodeName), now
 
 	// The role: the pod's labels win over what the engine's metrics say; neither: aggregated.
-	st.role = normRole(str(res, scrapecontract.AttrRole))
-	podRole := st.role != ""
+	podRole := normRole(str(res, scrapecontract.AttrRole))
 
 	gone := false
 	var ts pcommon.Timestamp
@@ -168,8 +171,11 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
 		e := p.schema.engineFor(backend, ms)
-		if !podRole && st.role == "" && e != nil {
-			st.role = e.roleOf(ms)
+		if podRole == "" && e != nil && !st.engineRoleKnown {
+			// A failed scrape has no engine metrics to say anything: ask again next time.
+			if r := e.roleOf(ms); r != "" || scrapeSucceeded(ms) {
+				st.engineRole, st.engineRoleKnown = r, true
+			}
 		}
 		switch {
 		case e != nil && e.modelNone:
@@ -180,13 +186,13 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 			}
 		case e != nil && e.modelLabel != "":
 			st.learnSpellings(ms, e.modelLabel)
-			if model := findModel(ms, e.modelLabel); model != "" {
+			if model := firstValue(ms, e.modelLabel); model != "" {
 				st.model = st.spelling(model)
-			} else if model := findModel(ms, lblModel); model != "" {
+			} else if model := firstValue(ms, lblModel); model != "" {
 				st.model = model // a worker's passed-through engine metrics
 			}
 		default:
-			if model := findModel(ms, lblModel); model != "" {
+			if model := firstValue(ms, lblModel); model != "" {
 				st.model = model
 			}
 		}
@@ -200,7 +206,12 @@ func (p *llmProcessor) processInference(rm pmetric.ResourceMetrics, now time.Tim
 		}
 		addModel(ms, st.model)
 	}
-	if st.role == "" {
+	switch {
+	case podRole != "":
+		st.role = podRole
+	case st.engineRole != "":
+		st.role = st.engineRole
+	default:
 		st.role = roleBoth
 	}
 	res.PutStr(lblRole, st.role)
@@ -361,9 +372,9 @@ func forEachAttrs(m pmetric.Metric, f func(pcommon.Map)) {
 	}
 }
 
-// findModel returns the first value of the model label key in ms (engines label every series
-// with it).
-func findModel(ms pmetric.MetricSlice, key string) string {
+// firstValue returns the first value of label key in ms (engines put their model and role
+// labels on every series).
+func firstValue(ms pmetric.MetricSlice, key string) string {
 	model := ""
 	for i := 0; i < ms.Len() && model == ""; i++ {
 		forEachAttrs(ms.At(i), func(a pcommon.Map) {
@@ -404,6 +415,17 @@ func targetGone(ms pmetric.MetricSlice) (bool, pcommon.Timestamp) {
 		}
 	}
 	return false, 0
+}
+
+// scrapeSucceeded reports whether ms carries the receiver's up metric at 1.
+func scrapeSucceeded(ms pmetric.MetricSlice) bool {
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.At(i)
+		if m.Name() == scrapecontract.MetricUp && m.Type() == pmetric.MetricTypeGauge && m.Gauge().DataPoints().Len() > 0 {
+			return m.Gauge().DataPoints().At(0).DoubleValue() == 1
+		}
+	}
+	return false
 }
 
 // loraInfo replaces vLLM's lora_requests_info data points (comma-joined adapter lists, value a

@@ -48,7 +48,7 @@ func (e *engine) roleOf(ms pmetric.MetricSlice) string {
 	for _, l := range e.roleLabels {
 		// Only a role counts: under Dynamo, TensorRT-LLM's engine_type is "trtllm", and its
 		// disaggregation_mode is the one that tells.
-		switch v := normRole(findModel(ms, l)); v {
+		switch v := normRole(firstValue(ms, l)); v {
 		case rolePrefill, roleDecode, roleBoth:
 			return v
 		}

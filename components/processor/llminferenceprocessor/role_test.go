@@ -3,9 +3,11 @@ package llminferenceprocessor
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
@@ -133,4 +135,22 @@ DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-1",modelName="H100",Hostname="n",namespac
 		}
 	}
 	assert.True(t, found)
+}
+
+// TestEngineRoleAfterAFailedScrape: a pod's first scrape failed (no engine metrics, up 0), so
+// its engine had nothing to say; the role comes from the next scrape that has them.
+func TestEngineRoleAfterAFailedScrape(t *testing.T) {
+	p, _ := newTestProcessor(t, createDefaultConfig())
+	tg := inferencePod("sg-0", "wl", "sglang")
+	failed := pmetric.NewMetrics()
+	rm := failed.ResourceMetrics().AppendEmpty()
+	tg.PutResource(rm.Resource().Attributes(), tg.url, "")
+	scrapecontract.AppendSelfMetrics(rm.ScopeMetrics().AppendEmpty().Metrics(), pcommon.NewTimestampFromTime(t0), false, 0.01, 0)
+	out := process(t, p, failed)
+	assert.Equal(t, "both", str(out.ResourceMetrics().At(0).Resource().Attributes(), lblRole), "nothing said yet")
+
+	md := pmetric.NewMetrics()
+	scrape(t, md, tg, []byte(fmt.Sprintf(sglangPD, "decode", "decode")), t0.Add(time.Second))
+	out = process(t, p, md)
+	assert.Equal(t, "decode", str(out.ResourceMetrics().At(0).Resource().Attributes(), lblRole))
 }
