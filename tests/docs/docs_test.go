@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/exporter/llminferenceremotewriteexporter"
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/otelschema"
 	"github.com/otelcol-llminference/otelcol-llminference/components/receiver/llminferencereceiver"
 )
 
@@ -188,7 +189,7 @@ var codeSpan = regexp.MustCompile("`([a-z][a-z0-9_]*(?:\\.[a-z][a-z0-9_]*)*)(?::
 
 // foreign marks a paragraph about configuration that is not ours (contrib components, the
 // collector's own settings, Prometheus, vmagent, ARMS): its keys are not checked here.
-var foreign = regexp.MustCompile("contrib|exporterhelper|ARMS|Prometheus'|vmagent|API server|`(prometheus_remote_write|prometheus|file_storage|batch|memory_limiter|k8s_?attributes|transform|filter|resource|otlp[a-z_]*|debug|health_check|pprof|basicauth|metric_relabel_configs)`")
+var foreign = regexp.MustCompile("contrib|exporterhelper|ARMS|Prometheus'|Prometheus 3|conventions define|vmagent|API server|`(prometheus_remote_write|prometheus|file_storage|batch|memory_limiter|k8s_?attributes|transform|filter|resource|otlp[a-z_]*|debug|health_check|pprof|basicauth|metric_relabel_configs)`")
 
 // TestInlineKeysExist: a code span in the docs that looks like a configuration key (it has an
 // underscore or a dot) and is not a name the product emits or reads (metric, label, resource
@@ -278,7 +279,7 @@ func vocabulary(t *testing.T) map[string]bool {
 	// String literals of the components' code, not its comments; mapstructure tags are keys
 	// anyway.
 	literal := regexp.MustCompile(`"([^"\\\n]*)"`)
-	for _, dir := range []string{"components/*/*/*.go", "components/internal/*/*.go", "components/*/*/internal/*/*.go"} {
+	for _, dir := range []string{"components/*/*/*.go", "components/internal/*/*.go", "components/*/*/internal/*/*.go", "components/*/*/otelschema/*.go"} {
 		add(dir, func(s string) []string {
 			var lits []string
 			for _, m := range literal.FindAllStringSubmatch(s, -1) {
@@ -289,6 +290,18 @@ func vocabulary(t *testing.T) map[string]bool {
 	}
 	for _, cfg := range []component.Factory{llminferencereceiver.NewFactory(), llminferenceprocessor.NewFactory(), llminferenceremotewriteexporter.NewFactory()} {
 		out[cfg.Type().String()] = true
+	}
+	// What a Prometheus 3 OTLP receiver makes of the OpenTelemetry names (docs/metrics.md).
+	for _, m := range otelschema.Metrics {
+		out[otelschema.PrometheusName(m)] = true
+	}
+	for _, m := range otelschema.GPUMetrics {
+		out[otelschema.PrometheusName(m.Metric)] = true
+	}
+	for w := range out {
+		if strings.Contains(w, ".") {
+			out[strings.ReplaceAll(w, ".", "_")] = true
+		}
 	}
 	require.True(t, out["llm_inference_requests_total"] && out["k8s.pod.name"] && out["workload_name"], fmt.Sprint(len(out)))
 	return out

@@ -10,6 +10,10 @@ import (
 
 // Config is the llminference processor's configuration.
 type Config struct {
+	// Schema names what the processor emits: "prometheus" (llm_inference_* names and labels, for
+	// remote write; the default) or "opentelemetry" (semantic-convention names, units and
+	// attributes where a convention exists, llm_inference.* names elsewhere; for OTLP exporters).
+	Schema string `mapstructure:"schema"`
 	// KeepOriginalMetrics also forwards the engines' raw series (billed per series: off by default).
 	KeepOriginalMetrics bool `mapstructure:"keep_original_metrics"`
 	// ExtraMappings are user tables in the format of the built-in ones (tables/*.yaml).
@@ -19,6 +23,12 @@ type Config struct {
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
+
+// The values of schema.
+const (
+	SchemaPrometheus    = "prometheus"
+	SchemaOpenTelemetry = "opentelemetry"
+)
 
 // GPUConfig configures the join of dcgm-exporter series to inference pods.
 type GPUConfig struct {
@@ -30,12 +40,15 @@ type GPUConfig struct {
 }
 
 func createDefaultConfig() *Config {
-	return &Config{GPU: GPUConfig{Join: true, TTL: 5 * time.Minute}}
+	return &Config{Schema: SchemaPrometheus, GPU: GPUConfig{Join: true, TTL: 5 * time.Minute}}
 }
 
 // Validate checks the configuration; errors name the offending key.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if cfg.Schema != SchemaPrometheus && cfg.Schema != SchemaOpenTelemetry {
+		errs = append(errs, fmt.Errorf("schema: must be %q or %q, got %q", SchemaPrometheus, SchemaOpenTelemetry, cfg.Schema))
+	}
 	if cfg.GPU.TTL <= 0 {
 		errs = append(errs, fmt.Errorf("gpu.ttl: must be positive, got %s", cfg.GPU.TTL))
 	}

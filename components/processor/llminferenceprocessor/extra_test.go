@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/internal/metadata"
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/otelschema"
 )
 
 func mappingTable(backend, source, unified, typ string) mapping.Table {
@@ -43,7 +44,7 @@ func TestExtraMappingsFromConfig(t *testing.T) {
 func TestDocsUpToDate(t *testing.T) {
 	tables, err := mapping.Builtin()
 	require.NoError(t, err)
-	want := mapping.Markdown(tables)
+	want := mapping.Markdown(tables) + otelschema.Markdown()
 	got := readFile(t, filepath.Join("..", "..", "..", "docs", "metrics.md"))
 	assert.Equal(t, want, got, "docs/metrics.md is stale: run `make docs`")
 }

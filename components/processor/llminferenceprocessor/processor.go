@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/otelschema"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/internal/scrapecontract"
 )
@@ -121,6 +122,17 @@ func (p *llmProcessor) processMetrics(_ context.Context, md pmetric.Metrics) (pm
 	for i := 0; i < rms.Len(); i++ {
 		if kind(rms.At(i)) == scrapecontract.KindGPUExporter && p.cfg.GPU.Join {
 			p.processGPU(rms.At(i), now)
+		}
+	}
+	if p.cfg.Schema == SchemaOpenTelemetry {
+		// Last, so that the GPU join and the pods' state work on the unified names.
+		for i := 0; i < rms.Len(); i++ {
+			switch rm := rms.At(i); kind(rm) {
+			case scrapecontract.KindInference:
+				otelschema.Inference(rm, str(rm.Resource().Attributes(), lblBackend))
+			case scrapecontract.KindGPUExporter:
+				otelschema.GPU(rm)
+			}
 		}
 	}
 	if now.Sub(p.lastExpire) >= time.Second {

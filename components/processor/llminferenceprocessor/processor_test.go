@@ -325,6 +325,12 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, GPUConfig{Join: true, KeepUnassignedGPUs: false, TTL: 5 * time.Minute}, cfg.GPU)
 	assert.False(t, cfg.KeepOriginalMetrics)
 
+	assert.Equal(t, SchemaPrometheus, cfg.Schema)
+	cfg.Schema = "otel"
+	assert.ErrorContains(t, cfg.Validate(), `schema: must be "prometheus" or "opentelemetry", got "otel"`)
+	cfg.Schema = SchemaOpenTelemetry
+	assert.NoError(t, cfg.Validate())
+
 	cfg.GPU.TTL = 0
 	assert.ErrorContains(t, cfg.Validate(), "gpu.ttl: must be positive")
 	cfg = createDefaultConfig()

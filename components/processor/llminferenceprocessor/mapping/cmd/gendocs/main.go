@@ -1,4 +1,4 @@
-// Command gendocs prints docs/metrics.md from the built-in mapping tables (`make docs`).
+// Command gendocs prints docs/metrics.md from the built-in mapping tables and the OpenTelemetry names (`make docs`).
 package main
 
 import (
@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/mapping"
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/otelschema"
 )
 
 func main() {
@@ -14,5 +15,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Print(mapping.Markdown(tables))
+	fmt.Print(mapping.Markdown(tables) + otelschema.Markdown())
 }
