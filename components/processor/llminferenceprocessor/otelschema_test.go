@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -167,9 +168,12 @@ func TestOpenTelemetrySchemaSemanticConventions(t *testing.T) {
 	model := str(ttft.Histogram().DataPoints().At(0).Attributes(), "gen_ai.request.model")
 	assert.NotEmpty(t, model)
 	assert.Contains(t, om, "gen_ai.server.request.duration")
-	// vLLM's inter-token latency is per token: never the per-request convention.
+	// vLLM's inter-token latency is per token: never the per-request convention, which comes
+	// from vllm:request_time_per_output_token_seconds (v0.11+).
 	assert.Contains(t, om, "llm_inference.inter_token_latency")
-	assert.NotContains(t, om, "gen_ai.server.time_per_output_token")
+	require.Contains(t, om, "gen_ai.server.time_per_output_token")
+	src := histCount(t, fixtures.Sample(fixtures.VLLMMixed), "vllm:request_time_per_output_token_seconds_count")
+	assert.Equal(t, src, om["gen_ai.server.time_per_output_token"].Histogram().DataPoints().At(0).Count())
 
 	// TGI's time per token includes prefill: not the convention either.
 	cfg := createDefaultConfig()
@@ -297,4 +301,18 @@ func TestEveryUnifiedMetricHasAnOpenTelemetryName(t *testing.T) {
 		}
 		seen[om.Name] = unified
 	}
+}
+
+// histCount reads a _count sample of an exposition.
+func histCount(t *testing.T, body []byte, name string) uint64 {
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			require.NoError(t, err)
+			return uint64(v)
+		}
+	}
+	t.Fatalf("%s not in the exposition", name)
+	return 0
 }

@@ -77,7 +77,7 @@ var Metrics = map[string]Metric{
 	"llm_inference_time_to_first_token_seconds": {Name: "gen_ai.server.time_to_first_token", Unit: "s", Instrument: Histogram, Convention: GenAIConvention,
 		Note: "Engines record at the first token, before the request's outcome is known (the convention: successful requests). A router's or frontend's TTFT includes routing."},
 	"llm_inference_request_time_per_output_token_seconds": {Name: "gen_ai.server.time_per_output_token", Unit: "s", Instrument: Histogram, Convention: GenAIConvention,
-		Note: "Per request: (duration - TTFT) / (output tokens - 1), as the convention defines it. TGI's source divides the whole duration, prefill included, so TGI's goes to llm_inference.request.time_per_output_token instead (see BackendMetrics)."},
+		Note: "Per request: (duration - TTFT) / (output tokens - 1), as the convention defines it: vLLM v0.11+ and trtllm-serve measure it so. TGI's source divides the whole duration, prefill included, so TGI's is llm_inference.request.time_per_output_token instead."},
 	"llm_inference_inter_token_latency_seconds": {Name: "llm_inference.inter_token_latency", Unit: "s", Instrument: Histogram,
 		Note: "Observed per token, not per request: it is not gen_ai.server.time_per_output_token."},
 	"llm_inference_requests_running":     {Name: "llm_inference.request.running", Unit: "{request}", Instrument: UpDownCounter},
