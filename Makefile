@@ -20,7 +20,7 @@ VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
 
 PHONY_K8S := test-kubernetes kube-binaries
 PHONY_IMAGE := image image-archive cross test-image helm
-.PHONY: all build generate regenerate deps test test-unit test-e2e soak $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
+.PHONY: all build generate regenerate deps test test-unit test-e2e prometheus3 soak $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -65,8 +65,15 @@ test-unit:
 	$(GO) test -count=1 -race ./components/...
 	$(GO) test -count=1 ./internal/... ./cmd/... ./configs/... ./tests/fixtures/... ./tests/rwsink/... ./tests/docs/...
 
-test-e2e: deps build
-	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... ./tests/loadtest/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+test-e2e: deps build prometheus3
+	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) PROMETHEUS3_BIN=$(PROMETHEUS3) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... ./tests/loadtest/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+## prometheus3: build Prometheus 3.16.0 (Go module v0.316.0) from the Go module proxy into
+## .cache/tools, the OTLP backend of the opentelemetry-schema tests (about 4 min cold; skipped when present)
+PROMETHEUS3_DIR := $(ROOT)/.cache/tools/prometheus-3.16.0
+PROMETHEUS3 := $(PROMETHEUS3_DIR)/prometheus
+prometheus3:
+	bash tests/otlpbackend/build/build.sh $(PROMETHEUS3_DIR)
 
 ## kube-binaries: build kube-apiserver v1.36.3 and etcd v3.6.16 from the Go module proxy into
 ## .cache/k8s/bin (about 4 min cold; skipped when present)
@@ -82,8 +89,8 @@ $(HELM):
 	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 ## test-kubernetes: the collector's discovery, RBAC, manifests and Helm chart against a real API server
-test-kubernetes: build kube-binaries $(HELM)
-	LLMINF_E2E=1 LLMINF_K8S=1 KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+test-kubernetes: build kube-binaries $(HELM) prometheus3
+	LLMINF_E2E=1 LLMINF_K8S=1 PROMETHEUS3_BIN=$(PROMETHEUS3) KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## soak: a benchmark, not part of make test: for SOAK_DURATION (default 30m) the node workload of
 ## make bench, discovered through a real API server while pods churn, two backend outages and one

@@ -25,6 +25,12 @@ func (p *Prometheus) WriteURL() string { return p.URL + "/api/v1/write" }
 // NewPrometheus starts Debian's prometheus listening on addr with the remote-write receiver,
 // storing in dir, with configYAML (an empty scrape configuration when ""), and waits until ready.
 func NewPrometheus(addr, dir, configYAML string) (*Prometheus, error) {
+	return NewPrometheusBin("prometheus", addr, dir, configYAML)
+}
+
+// NewPrometheusBin is NewPrometheus with the binary bin and extra flags (a Prometheus 3 with
+// --web.enable-otlp-receiver).
+func NewPrometheusBin(bin, addr, dir, configYAML string, flags ...string) (*Prometheus, error) {
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if configYAML == "" {
 		configYAML = "global: {}\n"
@@ -32,13 +38,13 @@ func NewPrometheus(addr, dir, configYAML string) (*Prometheus, error) {
 	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
 		return nil, err
 	}
-	p, err := StartProcess("prometheus",
-		"--config.file="+cfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+	p, err := StartProcess(bin, append([]string{
+		"--config.file=" + cfg,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
 		"--web.enable-remote-write-receiver",
 		"--log.level=warn",
-	)
+	}, flags...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,27 @@ func StartPrometheus(t testing.TB, configYAML string) *Prometheus {
 	return prom
 }
 
+// StartPrometheus3 starts the Prometheus 3 that make builds (PROMETHEUS3_BIN) with its OTLP
+// receiver on /api/v1/otlp/v1/metrics, besides remote write.
+func StartPrometheus3(t testing.TB, configYAML string) *Prometheus {
+	t.Helper()
+	bin := os.Getenv("PROMETHEUS3_BIN")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("PROMETHEUS3_BIN=%q: %v (run `make prometheus3`)", bin, err)
+	}
+	prom, err := localstack.NewPrometheusBin(bin, "127.0.0.1:"+strconv.Itoa(FreePort(t)), t.TempDir(), configYAML, "--web.enable-otlp-receiver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		prom.Stop()
+		if t.Failed() {
+			t.Logf("---- output of prometheus 3 ----\n%s", localstack.Tail(prom.Output(), 8000))
+		}
+	})
+	return prom
+}
+
 // StartCollectorFile runs the collector binary on a configuration file with extra environment.
 func StartCollectorFile(t testing.TB, bin, path string, env ...string) *Process {
 	t.Helper()
