@@ -168,6 +168,9 @@ func (f *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v // Content-Type: an OTLP client reads the answer by it
+	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 }
