@@ -20,7 +20,7 @@ VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
 
 PHONY_K8S := test-kubernetes kube-binaries
 PHONY_IMAGE := image image-archive cross test-image helm
-.PHONY: all build generate regenerate deps test test-unit test-e2e prometheus3 soak $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
+.PHONY: all build generate regenerate deps test test-unit test-e2e prometheus3 kustomize soak $(PHONY_K8S) $(PHONY_IMAGE) fuzz bench bench-go bench-sidebyside demo docs manifests dashboards dashboard-snapshot lint fmt clean
 
 all: build
 
@@ -88,9 +88,16 @@ helm: $(HELM)
 $(HELM):
 	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
+## kustomize: build kustomize from the Go module proxy into .cache/tools (about 1 min cold; once)
+KUSTOMIZE_VERSION := v5.7.1
+KUSTOMIZE := $(ROOT)/.cache/tools/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+kustomize: $(KUSTOMIZE)
+$(KUSTOMIZE):
+	GOBIN=$(dir $(KUSTOMIZE)) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
 ## test-kubernetes: the collector's discovery, RBAC, manifests and Helm chart against a real API server
-test-kubernetes: build kube-binaries $(HELM) prometheus3
-	LLMINF_E2E=1 LLMINF_K8S=1 PROMETHEUS3_BIN=$(PROMETHEUS3) KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+test-kubernetes: build kube-binaries $(HELM) $(KUSTOMIZE)
+	LLMINF_E2E=1 LLMINF_K8S=1 KUSTOMIZE_BIN=$(KUSTOMIZE) KUBE_BIN_DIR=$(KUBE_BIN_DIR) OTELCOL_BIN=$(BIN) HELM_BIN=$(HELM) $(GO) test -count=1 -v -timeout 15m ./tests/kubernetes/... 2>&1 | tee /tmp/llminf-k8s.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## soak: a benchmark, not part of make test: for SOAK_DURATION (default 30m) the node workload of
 ## make bench, discovered through a real API server while pods churn, two backend outages and one

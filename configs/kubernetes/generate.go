@@ -1,7 +1,9 @@
 //go:build ignore
 
 // generate writes configmap.yaml, and the Helm chart's files/collector.yaml, from
-// ../collector/daemonset.yaml (`make manifests`); a test fails when they differ.
+// ../collector/daemonset.yaml; the chart's files/otlp.yaml from ../collector/otlp.yaml; and the
+// k8s-attributes component's ConfigMap patch from ../collector/k8s-attributes.yaml
+// (`make manifests`); tests fail when they differ.
 package main
 
 import (
@@ -10,25 +12,43 @@ import (
 )
 
 func main() {
-	cfg, err := os.ReadFile("configs/collector/daemonset.yaml")
+	cfg := read("configs/collector/daemonset.yaml")
+	write("configs/kubernetes/configmap.yaml", configMap("configs/collector/daemonset.yaml", "collector.yaml", cfg, true))
+	write("configs/helm/otelcol-llminference/files/collector.yaml", cfg)
+	write("configs/helm/otelcol-llminference/files/otlp.yaml", read("configs/collector/otlp.yaml"))
+	write("configs/kubernetes/k8s-attributes/configmap.yaml",
+		configMap("configs/collector/k8s-attributes.yaml", "k8s-attributes.yaml", read("configs/collector/k8s-attributes.yaml"), false))
+}
+
+func read(path string) []byte {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		panic(err)
 	}
+	return b
+}
+
+func write(path string, b []byte) {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		panic(err)
+	}
+}
+
+// configMap renders file as the key of the shipped ConfigMap (a patch of it: no labels).
+func configMap(from, key string, file []byte, labels bool) []byte {
 	var b strings.Builder
-	b.WriteString("# Generated from configs/collector/daemonset.yaml by `make manifests`; do not edit.\n")
+	b.WriteString("# Generated from " + from + " by `make manifests`; do not edit.\n")
 	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: otelcol-llminference\n  namespace: otelcol-llminference\n")
-	b.WriteString("  labels:\n    app.kubernetes.io/name: otelcol-llminference\ndata:\n  collector.yaml: |\n")
-	for _, line := range strings.Split(strings.TrimRight(string(cfg), "\n"), "\n") {
+	if labels {
+		b.WriteString("  labels:\n    app.kubernetes.io/name: otelcol-llminference\n")
+	}
+	b.WriteString("data:\n  " + key + ": |\n")
+	for _, line := range strings.Split(strings.TrimRight(string(file), "\n"), "\n") {
 		if line == "" {
 			b.WriteString("\n")
 		} else {
 			b.WriteString("    " + line + "\n")
 		}
 	}
-	if err := os.WriteFile("configs/kubernetes/configmap.yaml", []byte(b.String()), 0o644); err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile("configs/helm/otelcol-llminference/files/collector.yaml", cfg, 0o644); err != nil {
-		panic(err)
-	}
+	return []byte(b.String())
 }

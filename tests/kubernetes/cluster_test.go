@@ -99,6 +99,12 @@ type collectorOpts struct {
 	env        []string
 	// server, if set, is where the collector reaches API server A (a proxy in front of it).
 	server string
+	// node is the collector's node (default ourNode).
+	node string
+	// overlays are configuration files loaded after the collector's own (--config, in order).
+	overlays []string
+	// telemetryPort, if set, serves the collector's own metrics there.
+	telemetryPort int
 }
 
 func (e *env) startCollector(o collectorOpts) *collector {
@@ -110,6 +116,13 @@ func (e *env) startCollector(o collectorOpts) *collector {
 	if o.server != "" {
 		kubeconfig = e.a.KubeconfigVia(t, "collector", o.token, o.server)
 	}
+	if o.node == "" {
+		o.node = ourNode
+	}
+	telemetry := "telemetry: {metrics: {level: none}}"
+	if o.telemetryPort != 0 {
+		telemetry = fmt.Sprintf("telemetry: {metrics: {readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]}}", o.telemetryPort)
+	}
 	cfg := fmt.Sprintf(`
 receivers:
   llminference:
@@ -119,6 +132,7 @@ receivers:
     namespaces: [%s]
     kubernetes: {enabled: true, auth_type: kubeConfig, node_name: %s}
 processors:
+  memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
   llminference: {}
 exporters:
   llminference_remote_write:
@@ -126,13 +140,18 @@ exporters:
     queue: {directory: %q}
     retry_on_failure: {enabled: true, initial_interval: 100ms, max_interval: 1s, max_elapsed_time: 0s}
 service:
-  telemetry: {metrics: {level: none}}
+  %s
   pipelines:
     metrics: {receivers: [llminference], processors: [llminference], exporters: [llminference_remote_write]}
-`, interval, o.podPort, strings.Join(o.namespaces, ", "), ourNode, e.sink.URL, t.TempDir())
+`, interval, o.podPort, strings.Join(o.namespaces, ", "), o.node, e.sink.URL, t.TempDir(), telemetry)
 	path := filepath.Join(t.TempDir(), "collector.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
-	return &collector{harness.StartCollectorFile(t, e.bin, path, append([]string{"KUBECONFIG=" + kubeconfig}, o.env...)...)}
+	args := []string{"--config", path}
+	for _, ov := range o.overlays {
+		args = append(args, "--config", ov)
+	}
+	env := append([]string{"KUBECONFIG=" + kubeconfig, "K8S_NODE_NAME=" + o.node}, o.env...)
+	return &collector{harness.StartEnv(t, env, e.bin, args...)}
 }
 
 // enginePod is a pod in the API server plus the simulated engine behind its IP.

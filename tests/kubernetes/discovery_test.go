@@ -3,6 +3,8 @@ package kubernetes_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
+	shipped "github.com/otelcol-llminference/otelcol-llminference/tests/manifests"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -29,7 +33,7 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn", "llm-part", "llm-roles"} {
+	for _, ns := range []string{"llm-a", "llm-b", "llm-other", "llm-num", "llm-ann", "llm-churn", "llm-part", "llm-roles", "llm-team"} {
 		e.namespace(ns)
 	}
 	token := e.serviceAccountToken("otelcol-llminference", "otelcol-llminference")
@@ -234,6 +238,48 @@ func TestDiscoveryAgainstRealAPIServer(t *testing.T) {
 			}
 			return assert.ObjectsAreEqual(want, got)
 		}, 6*interval+5*time.Second, 100*time.Millisecond, "inference_role at the backend: %v", got)
+	})
+
+	t.Run("pod labels through k8s_attributes (configs/collector/k8s-attributes.yaml)", func(t *testing.T) {
+		// The shipped overlay as it is, run with the shipped ClusterRole's token; only the
+		// authentication is the test's (a kubeconfig instead of the in-cluster service account).
+		auth := filepath.Join(t.TempDir(), "auth.yaml")
+		require.NoError(t, os.WriteFile(auth, []byte("processors:\n  k8s_attributes: {auth_type: kubeConfig}\n"), 0o600))
+		overlays := []string{filepath.Join(shipped.Dir(), "..", "collector", "k8s-attributes.yaml"), auth}
+		ours, theirs := harness.FreePort(t), harness.FreePort(t)
+		kcol := e.startCollector(collectorOpts{token: token, namespaces: []string{"llm-team"}, overlays: overlays, telemetryPort: ours})
+		defer kcol.Stop()
+		// A collector on another node, with the same overlay: its k8s_attributes must not even
+		// learn of this node's pods (the API server filters by node).
+		ocol := e.startCollector(collectorOpts{token: token, namespaces: []string{"llm-team"}, overlays: overlays, telemetryPort: theirs, node: "gpu-node-c"})
+		defer ocol.Stop()
+
+		l := labelled("search", "vllm")
+		l["team"], l["cost-center"], l["secret-project"] = "search-infra", "cc-42", "apollo"
+		labelledPod := e.createPod(podOpts{ns: "llm-team", name: "team-labelled", labels: l})
+		e.createPod(podOpts{ns: "llm-team", name: "team-unlabelled", labels: labelled("search", "vllm")})
+		e.createPod(podOpts{ns: "llm-team", name: "on-node-c", node: "gpu-node-c", labels: map[string]string{"team": "other"}})
+
+		var got, bare map[string]string
+		require.Eventually(t, func() bool {
+			got, bare = e.sink.Label("team-labelled").UpLabels, e.sink.Label("team-unlabelled").UpLabels
+			return got["team"] == "search-infra" && bare["pod"] == "team-unlabelled"
+		}, 6*interval+10*time.Second, 100*time.Millisecond, "the listed pod labels reach the backend: %v", got)
+		assert.Equal(t, "cc-42", got["cost_center"], "cost-center, as tag_name cost_center")
+		for k := range got {
+			assert.NotContains(t, k, "secret", "an unlisted pod label stays out")
+		}
+		assert.NotContains(t, bare, "team", "a pod without the label gets none")
+
+		// k8s_attributes' own count of pods it learnt of: ours saw this node's pods, the other
+		// collector exactly the one pod of its node.
+		require.Eventually(t, func() bool {
+			return harness.CollectorMetric(theirs, "otelcol_k8s_watcher_pod_added", "") == 1
+		}, 30*time.Second, 200*time.Millisecond, "the other node's collector learnt of its one pod: %v (ours %v)",
+			harness.CollectorMetric(theirs, "otelcol_k8s_watcher_pod_added", ""), harness.CollectorMetric(ours, "otelcol_k8s_watcher_pod_added", ""))
+		assert.GreaterOrEqual(t, harness.CollectorMetric(ours, "otelcol_k8s_watcher_pod_added", ""), 2.0)
+		waitScraped(t, labelledPod, 2, 3*interval+5*time.Second) // events of this node had time to reach it
+		assert.Equal(t, 1.0, harness.CollectorMetric(theirs, "otelcol_k8s_watcher_pod_added", ""), "and never this node's")
 	})
 
 	t.Run("network partition from the API server", func(t *testing.T) {

@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -234,6 +235,8 @@ func TestHelmRefusesBadValues(t *testing.T) {
 		want string
 	}{
 		{nil, "remoteWrite.url is required"},
+		{[]string{"output=otlp"}, "otlp.endpoint is required with output otlp"},
+		{[]string{"output=kafka", "remoteWrite.url=https://x/api/v1/write"}, `output must be remoteWrite or otlp, got "kafka"`},
 		{[]string{"remoteWrite.url=https://x/api/v1/write", "queue.volume=nfs"}, `queue.volume must be emptyDir or hostPath, got "nfs"`},
 	} {
 		args := []string{"template", release, chartDir, "--kube-version", kubeVersion}
@@ -261,4 +264,134 @@ func (e *env) dryRunChart(t *testing.T) {
 	}
 	_, err := e.admin.AppsV1().DaemonSets(ns).Get(ctxT(t), r.ds.Name, metav1.GetOptions{})
 	require.Error(t, err, "a dry run creates nothing")
+}
+
+// printConfig resolves the rendered chart's configuration files as the collector would in the
+// DaemonSet (its literal environment, the Secret, a node), with the collector's own print-config.
+func printConfig(t *testing.T, bin string, r rendered) map[string]any {
+	t.Helper()
+	c := r.ds.Spec.Template.Spec.Containers[0]
+	env := []string{"K8S_NODE_NAME=node-1", "K8S_NODE_IP=10.1.2.3"}
+	for _, ev := range c.Env {
+		if ev.ValueFrom == nil {
+			env = append(env, ev.Name+"="+ev.Value)
+		}
+	}
+	for k, v := range r.secret.StringData {
+		env = append(env, k+"="+v)
+	}
+	dir := t.TempDir()
+	args := []string{"print-config", "--mode", "unredacted"}
+	for _, a := range c.Args {
+		file := strings.TrimPrefix(a, "--config=/etc/otelcol-llminference/")
+		require.Contains(t, r.configMap.Data, file, "%s is in the ConfigMap", a)
+		path := filepath.Join(dir, file)
+		require.NoError(t, os.WriteFile(path, []byte(r.configMap.Data[file]), 0o600))
+		args = append(args, "--config", path)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var resolved map[string]any
+	require.NoError(t, yaml.Unmarshal(out, &resolved), string(out))
+	return resolved
+}
+
+func dig(m any, path ...string) any {
+	for _, p := range path {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[p]
+	}
+	return m
+}
+
+// TestHelmOutputOTLP: output: otlp ships configs/collector/otlp.yaml (schema: opentelemetry,
+// otlp_http with its queue on file_storage) with the endpoint and credentials of the values, and
+// podMetadata's keys become k8s.pod.label.<key> attributes.
+func TestHelmOutputOTLP(t *testing.T) {
+	bin := harness.RequireE2E(t)
+	r := template(t, "monitoring", "output=otlp", "otlp.endpoint=https://otlp.example/api/v1/otlp", "otlp.username=u", "otlp.password=p",
+		"podMetadata.labels={team,app.kubernetes.io/part-of}", "podMetadata.annotations={cost-center}")
+	want, err := os.ReadFile(filepath.Join(shipped.Dir(), "..", "collector", "otlp.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSuffix(string(want), "\n"), strings.TrimSuffix(r.configMap.Data["collector.yaml"], "\n"))
+	assert.Equal(t, "https://otlp.example/api/v1/otlp", r.secret.StringData["OTLP_ENDPOINT"])
+	assert.NotContains(t, r.secret.StringData, "REMOTE_WRITE_URL")
+
+	cfg := printConfig(t, bin, r)
+	assert.Equal(t, "https://otlp.example/api/v1/otlp", dig(cfg, "exporters", "otlp_http", "endpoint"))
+	assert.Equal(t, "u", dig(cfg, "extensions", "basicauth/otlp", "client_auth", "username"))
+	assert.Equal(t, "opentelemetry", dig(cfg, "processors", "llminference", "schema"))
+	assert.Equal(t, "file_storage/queue", dig(cfg, "exporters", "otlp_http", "sending_queue", "storage"))
+	assert.Equal(t, []any{"memory_limiter", "k8s_attributes", "llminference"}, dig(cfg, "service", "pipelines", "metrics", "processors"))
+	assert.Equal(t, []any{
+		map[string]any{"tag_name": "k8s.pod.label.team", "key": "team", "key_regex": "", "from": "pod"},
+		map[string]any{"tag_name": "k8s.pod.label.app.kubernetes.io/part-of", "key": "app.kubernetes.io/part-of", "key_regex": "", "from": "pod"},
+	}, dig(cfg, "processors", "k8s_attributes", "extract", "labels"))
+	assert.Equal(t, []any{map[string]any{"tag_name": "k8s.pod.annotation.cost-center", "key": "cost-center", "key_regex": "", "from": "pod"}},
+		dig(cfg, "processors", "k8s_attributes", "extract", "annotations"))
+	assert.Nil(t, dig(cfg, "exporters", "llminference_remote_write"), "no remote-write exporter with output otlp")
+
+	// An existing Secret replaces the chart's own.
+	r = template(t, "monitoring", "output=otlp", "otlp.existingSecret=my-otlp")
+	assert.Nil(t, r.secret)
+	assert.Equal(t, "my-otlp", r.ds.Spec.Template.Spec.Containers[0].EnvFrom[0].SecretRef.Name)
+}
+
+// TestHelmPodMetadataMatchesKustomize: the chart's podMetadata and the Kustomize component
+// configs/kubernetes/k8s-attributes (built by kustomize itself) give the same k8s_attributes
+// overlay and arguments for the same keys, the remote-write labels included; with no keys the
+// chart runs no k8s_attributes.
+func TestHelmPodMetadataMatchesKustomize(t *testing.T) {
+	bin := harness.RequireE2E(t)
+	kustomize := os.Getenv("KUSTOMIZE_BIN")
+	if kustomize == "" {
+		t.Skip("run through `make test-kubernetes` (builds kustomize, sets KUSTOMIZE_BIN)")
+	}
+	r := template(t, "otelcol-llminference", "remoteWrite.url=https://prom.example/api/v1/write", "podMetadata.labels={team,cost-center}")
+
+	dir := t.TempDir()
+	base, err := filepath.Rel(dir, shipped.Dir())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(fmt.Sprintf(
+		"resources: [%s]\ncomponents: [%s]\n", base, filepath.Join(base, "k8s-attributes"))), 0o600))
+	out, err := exec.Command(kustomize, "build", dir).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var cm corev1.ConfigMap
+	var ds appsv1.DaemonSet
+	for _, doc := range strings.Split(string(out), "\n---\n") {
+		var meta metav1.TypeMeta
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
+		switch meta.Kind {
+		case "ConfigMap":
+			require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &cm))
+		case "DaemonSet":
+			require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &ds))
+		}
+	}
+	parse := func(s string) any {
+		var v any
+		require.NoError(t, yaml.Unmarshal([]byte(s), &v))
+		return v
+	}
+	require.Contains(t, cm.Data, "k8s-attributes.yaml")
+	assert.Equal(t, parse(cm.Data["k8s-attributes.yaml"]), parse(r.configMap.Data["k8s-attributes.yaml"]), "the same overlay")
+	assert.Equal(t, parse(cm.Data["collector.yaml"]), parse(r.configMap.Data["collector.yaml"]))
+	assert.Equal(t, ds.Spec.Template.Spec.Containers[0].Args, r.ds.Spec.Template.Spec.Containers[0].Args)
+
+	cfg := printConfig(t, bin, r)
+	assert.Equal(t, []any{"namespace", "pod", "node", "workload_name", "backend", "inference_role", "team", "cost_center"},
+		dig(cfg, "exporters", "llminference_remote_write", "resource_labels"))
+
+	// No keys: no overlay, no k8s_attributes.
+	r = template(t, "otelcol-llminference", "remoteWrite.url=https://prom.example/api/v1/write")
+	assert.NotContains(t, r.configMap.Data, "k8s-attributes.yaml")
+	assert.Equal(t, []string{"--config=/etc/otelcol-llminference/collector.yaml"}, r.ds.Spec.Template.Spec.Containers[0].Args)
+	assert.Nil(t, dig(printConfig(t, bin, r), "processors", "k8s_attributes"))
 }

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
 
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
 )
@@ -118,6 +119,65 @@ func TestManifests(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(want), cm.Data["collector.yaml"], "run `make manifests`")
 	})
+
+	// The other files make manifests writes from configs/collector.
+	t.Run("generated copies are current", func(t *testing.T) {
+		for copyOf, path := range map[string]string{
+			"daemonset.yaml": "../../configs/helm/otelcol-llminference/files/collector.yaml",
+			"otlp.yaml":      "../../configs/helm/otelcol-llminference/files/otlp.yaml",
+		} {
+			want, err := os.ReadFile("../../configs/collector/" + copyOf)
+			require.NoError(t, err)
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got), "%s: run `make manifests`", path)
+		}
+		want, err := os.ReadFile("../../configs/collector/k8s-attributes.yaml")
+		require.NoError(t, err)
+		b, err := os.ReadFile("../../configs/kubernetes/k8s-attributes/configmap.yaml")
+		require.NoError(t, err)
+		var patch corev1.ConfigMap
+		require.NoError(t, yaml.UnmarshalStrict(b, &patch))
+		assert.Equal(t, string(want), patch.Data["k8s-attributes.yaml"], "run `make manifests`")
+	})
+}
+
+// validate runs the collector's own `validate` on config files with env; it returns the output
+// and whether it passed.
+func validate(t *testing.T, bin string, env []string, files ...string) (string, bool) {
+	args := []string{"validate"}
+	for _, f := range files {
+		args = append(args, "--config", f)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+// TestShippedOverlaysPassValidate: configs/collector/otlp.yaml, and the k8s_attributes overlay on
+// both outputs, pass the collector's own validate with the DaemonSet's environment, and otlp.yaml
+// refuses a missing endpoint naming the key.
+func TestShippedOverlaysPassValidate(t *testing.T) {
+	bin := harness.RequireE2E(t)
+	node := []string{"K8S_NODE_NAME=gpu-node-1", "K8S_NODE_IP=10.0.0.5", "QUEUE_DIR=" + t.TempDir()}
+	otlp := append([]string{"OTLP_ENDPOINT=https://otlp.example.com:4318"}, node...)
+	rw := append([]string{"REMOTE_WRITE_URL=https://prometheus.example.com/api/v1/write", "REMOTE_WRITE_USERNAME=ak", "REMOTE_WRITE_PASSWORD=sk"}, node...)
+	dir := "../../configs/collector/"
+	for _, tt := range []struct {
+		env   []string
+		files []string
+	}{
+		{otlp, []string{dir + "otlp.yaml"}},
+		{rw, []string{dir + "daemonset.yaml", dir + "k8s-attributes.yaml"}},
+	} {
+		out, ok := validate(t, bin, tt.env, tt.files...)
+		assert.True(t, ok, "%v: %s", tt.files, out)
+	}
+	out, ok := validate(t, bin, node, dir+"otlp.yaml")
+	assert.False(t, ok)
+	assert.Contains(t, out, "otlp_http")
+	assert.Contains(t, out, "endpoint")
 }
 
 // TestConfigMapPassesValidate runs the collector's own `validate` on the ConfigMap's config,

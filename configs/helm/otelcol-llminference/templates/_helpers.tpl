@@ -20,5 +20,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{- define "otelcol-llminference.secretName" -}}
+{{- if eq .Values.output "otlp" -}}
+{{- default (printf "%s-otlp" (include "otelcol-llminference.fullname" .)) .Values.otlp.existingSecret -}}
+{{- else -}}
 {{- default (printf "%s-remote-write" (include "otelcol-llminference.fullname" .)) .Values.remoteWrite.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the k8s_attributes overlay (k8s-attributes.yaml) is rendered and loaded. */}}
+{{- define "otelcol-llminference.podMetadata" -}}
+{{- if or .Values.podMetadata.labels .Values.podMetadata.annotations -}}true{{- end -}}
+{{- end -}}
+
+{{/* The tag (label or attribute name) of a pod label or annotation key. */}}
+{{- define "otelcol-llminference.tag" -}}
+{{- if eq .root.Values.output "otlp" -}}
+{{- printf "k8s.pod.%s.%s" .kind .key -}}
+{{- else -}}
+{{- regexReplaceAll "[^a-zA-Z0-9_]" .key "_" -}}
+{{- end -}}
 {{- end -}}
