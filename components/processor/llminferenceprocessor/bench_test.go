@@ -65,8 +65,8 @@ func BenchmarkProcess(b *testing.B) {
 	}
 }
 
-// TestMappingDoesNotAllocatePerDataPoint maps a scrape with 10 and with 1,000 series per metric:
-// the processor's allocations must not grow with the number of data points.
+// TestMappingDoesNotAllocatePerDataPoint maps a scrape with 10 and with 1,000 series per metric,
+// through each schema: the processor's allocations must not grow with the number of data points.
 func TestMappingDoesNotAllocatePerDataPoint(t *testing.T) {
 	body := func(n int) []byte {
 		var b strings.Builder
@@ -85,10 +85,18 @@ func TestMappingDoesNotAllocatePerDataPoint(t *testing.T) {
 		b.WriteString("# TYPE python_gc_objects_collected_total counter\npython_gc_objects_collected_total{generation=\"0\"} 1\n")
 		return []byte(b.String())
 	}
+	for _, schema := range []string{SchemaPrometheus, SchemaOpenTelemetry} {
+		t.Run(schema, func(t *testing.T) { mappingAllocs(t, schema, body) })
+	}
+}
+
+func mappingAllocs(t *testing.T, schema string, body func(int) []byte) {
 	allocs := func(n int) float64 {
 		src := pmetric.NewMetrics()
 		scrape(t, src, inferencePod("p-0", "wl", "vllm"), body(n), t0)
-		p, _ := newTestProcessor(t, createDefaultConfig())
+		cfg := createDefaultConfig()
+		cfg.Schema = schema
+		p, _ := newTestProcessor(t, cfg)
 		copyOnly := testing.AllocsPerRun(20, func() { src.CopyTo(pmetric.NewMetrics()) })
 		both := testing.AllocsPerRun(20, func() {
 			md := pmetric.NewMetrics()
@@ -144,4 +152,24 @@ func benchProcess(b *testing.B, p *llmProcessor, in pmetric.Metrics) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(points), "ns/datapoint")
 	b.ReportMetric(float64(points), "datapoints/op")
+}
+
+// BenchmarkProcessSchema is one node's scrape (a vLLM and an SGLang pod, each on a GPU, and
+// dcgm-exporter) through each schema: what schema: opentelemetry costs on top.
+func BenchmarkProcessSchema(b *testing.B) {
+	for _, schema := range []string{SchemaPrometheus, SchemaOpenTelemetry} {
+		b.Run(schema, func(b *testing.B) {
+			in := pmetric.NewMetrics()
+			scrape(b, in, inferencePod("p-0", "wl", "vllm"), fixtures.Sample(fixtures.VLLMMixed), t0)
+			scrape(b, in, inferencePod("p-1", "wl2", "sglang"), fixtures.Sample(fixtures.SGLang0510), t0)
+			scrape(b, in, gpuExporter(), dcgmBody(gpuRow{index: 0, namespace: "llm", pod: "p-0"}, gpuRow{index: 1, namespace: "llm", pod: "p-1"}), t0)
+			cfg := createDefaultConfig()
+			cfg.Schema = schema
+			p, _ := newTestProcessor(b, cfg)
+			warm := pmetric.NewMetrics()
+			in.CopyTo(warm)
+			process(b, p, warm)
+			benchProcess(b, p, in)
+		})
+	}
 }

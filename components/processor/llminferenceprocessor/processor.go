@@ -36,6 +36,7 @@ type llmProcessor struct {
 	cfg    *Config
 	logger *zap.Logger
 	schema *schema
+	otel   *otelschema.Translator // schema: opentelemetry
 	now    func() time.Time
 
 	mu         sync.Mutex
@@ -100,6 +101,7 @@ func newProcessor(cfg *Config, logger *zap.Logger) (*llmProcessor, error) {
 		cfg:     cfg,
 		logger:  logger,
 		schema:  sch,
+		otel:    otelschema.NewTranslator(),
 		now:     time.Now,
 		pods:    map[podKey]*podState{},
 		links:   map[podKey]map[string]*gpuLink{},
@@ -129,9 +131,9 @@ func (p *llmProcessor) processMetrics(_ context.Context, md pmetric.Metrics) (pm
 		for i := 0; i < rms.Len(); i++ {
 			switch rm := rms.At(i); kind(rm) {
 			case scrapecontract.KindInference:
-				otelschema.Inference(rm, str(rm.Resource().Attributes(), lblBackend))
+				p.otel.Inference(rm, str(rm.Resource().Attributes(), lblBackend))
 			case scrapecontract.KindGPUExporter:
-				otelschema.GPU(rm)
+				p.otel.GPU(rm)
 			}
 		}
 	}

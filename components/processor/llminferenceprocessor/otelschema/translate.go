@@ -36,35 +36,39 @@ var (
 	}()
 )
 
-// rename moves the values of the keys of rs to their new keys ("" removes them). Values other
-// than strings (the resource's GPU id list) are copied as they are.
-func rename(a pcommon.Map, rs renames) {
+// Translator translates scrapes to the OpenTelemetry names. It is not safe for concurrent use
+// (the processor calls it under its lock).
+type Translator struct {
+	// scratch holds a value while its key is renamed: moving values (no copy, no allocation)
+	// instead of Remove and PutStr, which allocates per data point.
+	scratch pcommon.Value
+}
+
+// NewTranslator returns a Translator.
+func NewTranslator() *Translator { return &Translator{scratch: pcommon.NewValueEmpty()} }
+
+// rename moves the values of the keys of rs to their new keys ("" removes them). The entry freed
+// by the removal takes the new key, so the attributes never grow.
+func (t *Translator) rename(a pcommon.Map, rs renames) {
 	for _, r := range rs {
 		v, ok := a.Get(r[0])
 		if !ok {
 			continue
 		}
-		if r[1] == "" {
-			a.Remove(r[0])
-			continue
+		if r[1] != "" {
+			v.MoveTo(t.scratch)
 		}
-		if v.Type() == pcommon.ValueTypeStr {
-			s := v.Str()
-			a.Remove(r[0])
-			a.PutStr(r[1], s)
-			continue
-		}
-		tmp := pcommon.NewValueEmpty()
-		v.CopyTo(tmp)
 		a.Remove(r[0])
-		tmp.CopyTo(a.PutEmpty(r[1]))
+		if r[1] != "" {
+			t.scratch.MoveTo(a.PutEmpty(r[1]))
+		}
 	}
 }
 
 // Inference translates one inference pod's resource and metrics (already on the unified
 // schema) to their OpenTelemetry names. backend picks per-backend exceptions.
-func Inference(rm pmetric.ResourceMetrics, backend string) {
-	rename(rm.Resource().Attributes(), resourcePairs)
+func (t *Translator) Inference(rm pmetric.ResourceMetrics, backend string) {
+	t.rename(rm.Resource().Attributes(), resourcePairs)
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
@@ -76,8 +80,8 @@ func Inference(rm pmetric.ResourceMetrics, backend string) {
 			}
 			extra := metricPairs[name]
 			forEachAttrs(m, func(a pcommon.Map) {
-				rename(a, commonPairs)
-				rename(a, extra)
+				t.rename(a, commonPairs)
+				t.rename(a, extra)
 			})
 			if om, ok := For(backend, name); ok {
 				publish(m, om, 0)
@@ -92,8 +96,8 @@ const unifiedPrefix = "llm_inference_"
 // llm_inference.gpu.* name are renamed, scaled to the convention's unit and given the
 // attributes that tell them apart; the fields that then share a name (hw.gpu.utilization for
 // general, encoder and decoder) become one metric.
-func GPU(rm pmetric.ResourceMetrics) {
-	rename(rm.Resource().Attributes(), resourcePairs)
+func (t *Translator) GPU(rm pmetric.ResourceMetrics) {
+	t.rename(rm.Resource().Attributes(), resourcePairs)
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
@@ -112,7 +116,10 @@ func GPU(rm pmetric.ResourceMetrics) {
 			}
 			gm, known := GPUMetrics[name]
 			forEachAttrs(m, func(a pcommon.Map) {
-				rename(a, gpuPairs)
+				t.rename(a, gpuPairs)
+				if len(gm.Set) > 0 {
+					a.EnsureCapacity(a.Len() + len(gm.Set))
+				}
 				for _, kv := range gm.Set {
 					a.PutStr(kv[0], kv[1])
 				}
