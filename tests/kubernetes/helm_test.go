@@ -175,42 +175,17 @@ func TestHelmValuesReachTheCollector(t *testing.T) {
 		"queue.volume=hostPath", "queue.hostPath=/data/llminf", "resources.limits.memory=1Gi",
 		"tolerations[0].key=dedicated", "tolerations[0].operator=Exists")
 
-	// The collector's environment: the DaemonSet's literal values, the Secret, the downward API.
+	// What the collector resolves from the rendered files, the DaemonSet's environment and the Secret.
 	c := r.ds.Spec.Template.Spec.Containers[0]
-	env := []string{"K8S_NODE_NAME=node-1", "K8S_NODE_IP=10.1.2.3"}
-	for _, ev := range c.Env {
-		if ev.ValueFrom == nil {
-			env = append(env, ev.Name+"="+ev.Value)
-		}
-	}
-	for k, v := range r.secret.StringData {
-		env = append(env, k+"="+v)
-	}
-	cfg := filepath.Join(t.TempDir(), "collector.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(r.configMap.Data["collector.yaml"]), 0o600))
-	cmd := exec.Command(bin, "print-config", "--mode", "unredacted", "--config", cfg)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
-	var resolved struct {
-		Receivers struct {
-			LLM map[string]any `json:"llminference"`
-		} `json:"receivers"`
-		Exporters struct {
-			RW map[string]any `json:"llminference_remote_write"`
-		} `json:"exporters"`
-	}
-	require.NoError(t, yaml.Unmarshal(out, &resolved), string(out))
-	rcv := resolved.Receivers.LLM
+	cfg := printConfig(t, bin, r)
+	rcv, _ := dig(cfg, "receivers", "llminference").(map[string]any)
 	assert.Equal(t, []any{"llm", "llm-canary"}, rcv["namespaces"])
 	assert.Equal(t, "metrics", rcv["pod_port"])
 	assert.Equal(t, "/stats", rcv["metrics_path"])
 	assert.Equal(t, "30s", rcv["collection_interval"])
 	assert.Equal(t, "20s", rcv["scrape_timeout"])
 	assert.Equal(t, "prod-cn", rcv["access_name"])
-	assert.Equal(t, "https://prom.example/api/v1/write", resolved.Exporters.RW["endpoint"])
+	assert.Equal(t, "https://prom.example/api/v1/write", dig(cfg, "exporters", "llminference_remote_write", "endpoint"))
 
 	assert.Equal(t, "registry.example/otelcol-llminference:9.9.9", c.Image)
 	assert.Equal(t, "1Gi", c.Resources.Limits.Memory().String())

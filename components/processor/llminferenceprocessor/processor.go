@@ -353,7 +353,7 @@ func (p *llmProcessor) apply(m pmetric.Metric, r *rule, e *engine, st *podState)
 		reshape(m, r, e, st)
 	}
 	if len(r.setAttrs) > 0 {
-		forEachAttrs(m, func(a pcommon.Map) {
+		otelschema.ForEachAttrs(m, func(a pcommon.Map) {
 			for _, kv := range r.setAttrs {
 				a.PutStr(kv[0], kv[1])
 			}
@@ -364,34 +364,12 @@ func (p *llmProcessor) apply(m pmetric.Metric, r *rule, e *engine, st *podState)
 	}
 }
 
-// forEachAttrs calls f with the attributes of every data point of m.
-func forEachAttrs(m pmetric.Metric, f func(pcommon.Map)) {
-	switch m.Type() {
-	case pmetric.MetricTypeGauge:
-		for i := 0; i < m.Gauge().DataPoints().Len(); i++ {
-			f(m.Gauge().DataPoints().At(i).Attributes())
-		}
-	case pmetric.MetricTypeSum:
-		for i := 0; i < m.Sum().DataPoints().Len(); i++ {
-			f(m.Sum().DataPoints().At(i).Attributes())
-		}
-	case pmetric.MetricTypeHistogram:
-		for i := 0; i < m.Histogram().DataPoints().Len(); i++ {
-			f(m.Histogram().DataPoints().At(i).Attributes())
-		}
-	case pmetric.MetricTypeSummary:
-		for i := 0; i < m.Summary().DataPoints().Len(); i++ {
-			f(m.Summary().DataPoints().At(i).Attributes())
-		}
-	}
-}
-
 // firstValue returns the first value of label key in ms (engines put their model and role
 // labels on every series).
 func firstValue(ms pmetric.MetricSlice, key string) string {
 	model := ""
 	for i := 0; i < ms.Len() && model == ""; i++ {
-		forEachAttrs(ms.At(i), func(a pcommon.Map) {
+		otelschema.ForEachAttrs(ms.At(i), func(a pcommon.Map) {
 			if model == "" {
 				model = str(a, key)
 			}
@@ -410,7 +388,7 @@ func addModel(ms pmetric.MetricSlice, model string) {
 		if m.Type() != pmetric.MetricTypeGauge || !scrapecontract.IsSelfMetric(m.Name()) {
 			continue
 		}
-		forEachAttrs(m, func(a pcommon.Map) {
+		otelschema.ForEachAttrs(m, func(a pcommon.Map) {
 			if _, ok := a.Get(lblModel); !ok {
 				a.PutStr(lblModel, model)
 			}

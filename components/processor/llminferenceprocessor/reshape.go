@@ -3,6 +3,7 @@ package llminferenceprocessor
 import (
 	"strings"
 
+	"github.com/otelcol-llminference/otelcol-llminference/components/processor/llminferenceprocessor/otelschema"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -25,7 +26,7 @@ func reshape(m pmetric.Metric, r *rule, e *engine, st *podState) {
 	if len(r.renames)+len(r.cases) == 0 && e.modelLabel == "" && !e.modelNone {
 		return
 	}
-	forEachAttrs(m, func(a pcommon.Map) {
+	otelschema.ForEachAttrs(m, func(a pcommon.Map) {
 		for _, kv := range r.renames {
 			if v, ok := a.Get(kv[0]); ok {
 				a.PutStr(kv[1], v.Str())
@@ -198,7 +199,7 @@ func (st *podState) learnSpellings(ms pmetric.MetricSlice, key string) {
 		st.spellings = map[string]string{}
 	}
 	for i := 0; i < ms.Len(); i++ {
-		forEachAttrs(ms.At(i), func(a pcommon.Map) {
+		otelschema.ForEachAttrs(ms.At(i), func(a pcommon.Map) {
 			v, ok := a.Get(key)
 			if !ok || v.Str() == "" {
 				return

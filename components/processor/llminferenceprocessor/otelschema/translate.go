@@ -79,7 +79,7 @@ func (t *Translator) Inference(rm pmetric.ResourceMetrics, backend string) {
 				continue // an engine's own series (keep_original_metrics)
 			}
 			extra := metricPairs[name]
-			forEachAttrs(m, func(a pcommon.Map) {
+			ForEachAttrs(m, func(a pcommon.Map) {
 				t.rename(a, commonPairs)
 				t.rename(a, extra)
 			})
@@ -115,7 +115,7 @@ func (t *Translator) GPU(rm pmetric.ResourceMetrics) {
 				continue
 			}
 			gm, known := GPUMetrics[name]
-			forEachAttrs(m, func(a pcommon.Map) {
+			ForEachAttrs(m, func(a pcommon.Map) {
 				t.rename(a, gpuPairs)
 				if len(gm.Set) > 0 {
 					a.EnsureCapacity(a.Len() + len(gm.Set))
@@ -224,7 +224,7 @@ func mergeSameName(ms pmetric.MetricSlice) {
 }
 
 // forEachAttrs calls f with the attributes of every data point of m.
-func forEachAttrs(m pmetric.Metric, f func(pcommon.Map)) {
+func ForEachAttrs(m pmetric.Metric, f func(pcommon.Map)) {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		for i := 0; i < m.Gauge().DataPoints().Len(); i++ {
