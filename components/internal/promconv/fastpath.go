@@ -85,7 +85,7 @@ func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
 		if end <= 0 {
 			return nil, false
 		}
-		ln := c.lines[string(l[:end])]
+		ln := c.lines[keyOf(l[:end])]
 		if ln == nil || ln.s.dead || ln.famName != famName || ln.famType != famType {
 			return nil, false
 		}
@@ -134,18 +134,41 @@ func seriesEnd(l []byte) int {
 	if i == len(l) || l[i] != '{' {
 		return i
 	}
-	inQuote := false
-	for i++; i < len(l); i++ {
-		switch c := l[i]; {
-		case inQuote && c == '\\':
-			i++ // the escaped character
-		case c == '"':
-			inQuote = !inQuote
-		case !inQuote && c == '}':
-			return i + 1
+	// Jump from quote to quote with IndexByte (vectorised) rather than looking at every byte:
+	// label values (model names, paths) are most of a line.
+	for i++; ; {
+		rest := l[i:]
+		q := bytes.IndexByte(rest, '"')
+		outside := rest
+		if q >= 0 {
+			outside = rest[:q]
 		}
+		if b := bytes.IndexByte(outside, '}'); b >= 0 {
+			return i + b + 1
+		}
+		if q < 0 {
+			return 0
+		}
+		// A quoted value: it ends at the first quote not escaped by an odd run of backslashes.
+		start := i + q + 1
+		j := start
+		for {
+			e := bytes.IndexByte(l[j:], '"')
+			if e < 0 {
+				return 0
+			}
+			k := j + e
+			n := 0
+			for p := k - 1; p >= start && l[p] == '\\'; p-- {
+				n++
+			}
+			j = k + 1
+			if n%2 == 0 {
+				break
+			}
+		}
+		i = j
 	}
-	return 0
 }
 
 func isNameChar(c byte, first bool) bool {
