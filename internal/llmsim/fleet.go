@@ -158,6 +158,9 @@ type Endpoint struct {
 	srv    *http.Server
 	ln     net.Listener
 	served atomic.Int64
+	// inFlight counts /metrics requests being answered, so that a harness can wait for the
+	// responses decided before it set a fault (see InFlight).
+	inFlight atomic.Int64
 }
 
 // New builds a fleet whose clock is now (time.Now when nil) without serving it.
@@ -321,6 +324,10 @@ func (e *Endpoint) SetFault(fl Fault) { e.fault.Store(fl) }
 // Served is the number of successful /metrics responses so far.
 func (e *Endpoint) Served() int64 { return e.served.Load() }
 
+// InFlight is the number of /metrics requests being answered now. After SetFault, once it is
+// zero, Served counts every response that will ever be given without the fault.
+func (e *Endpoint) InFlight() int64 { return e.inFlight.Load() }
+
 // Restarts is how many times the engine restarted (counters reset).
 func (e *Endpoint) Restarts() int {
 	if e.pod == nil {
@@ -332,6 +339,8 @@ func (e *Endpoint) Restarts() int {
 }
 
 func (e *Endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	e.inFlight.Add(1)
+	defer e.inFlight.Add(-1)
 	switch e.fault.Load().(Fault) {
 	case FaultSlow:
 		select {

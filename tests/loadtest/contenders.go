@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -20,12 +19,11 @@ const (
 	Ours = "ours"
 	// OursPRW is the same receiver and processor with contrib's prometheus_remote_write.
 	OursPRW = "ours-prw"
-	Stock   = "stock"   // prometheus receiver -> transform + filter -> prometheus_remote_write
-	VMAgent = "vmagent" // vmagent scraping with metric_relabel_configs
+	Stock   = "stock" // prometheus receiver -> transform + filter -> prometheus_remote_write
 )
 
-// AllContenders in the order they take turns.
-var AllContenders = []string{Ours, OursPRW, Stock, VMAgent}
+// AllContenders in the order they take turns: ours, then every peer in every form (peers.go).
+var AllContenders = append([]string{Ours, OursPRW, Stock}, PeerContenders(Peers...)...)
 
 // Rename is one source-to-unified rename the stock pipeline and vmagent must do.
 type Rename struct {
@@ -189,27 +187,15 @@ exporters:
 	return b.String()
 }
 
-// VMAgentConfig is vmagent's scrape configuration with metric_relabel_configs doing the same
-// renames and dropping the unmapped engine metrics.
-func VMAgentConfig(w *Workload, renames []Rename) string {
-	var rl strings.Builder
-	for _, r := range renames {
-		src, repl := regexp.QuoteMeta(r.Source), r.Unified
-		if r.Type == mapping.TypeHistogram || r.Type == mapping.TypeSummary {
-			src, repl = src+"(_bucket|_sum|_count)?", repl+"$1"
-		}
-		fmt.Fprintf(&rl, "  - {source_labels: [__name__], regex: %q, target_label: __name__, replacement: %q}\n", src, repl)
-	}
-	rl.WriteString("  - {source_labels: [__name__], regex: \"vllm:.*\", action: drop}\n")
-	return scrapeConfigs(w, "", rl.String())
-}
-
 // StartContender starts one contender over the workload, shipping to sinkURL.
 func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string) (*localstack.Process, error) {
-	renames, otelcol, vmagent := o.Renames, o.OtelcolBin, o.VMAgentBin
+	renames, otelcol := o.Renames, o.OtelcolBin
 	write := func(file, body string) (string, error) {
 		path := filepath.Join(dir, file)
 		return path, os.WriteFile(path, []byte(body), 0o600)
+	}
+	if peer, form, ok := splitPeer(name); ok {
+		return startPeer(peer, form, w, o, sinkURL, dir, write)
 	}
 	switch name {
 	case Ours, OursPRW:
@@ -218,25 +204,13 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 		if err != nil {
 			return nil, err
 		}
-		return localstack.StartProcess(otelcol, "--config", cfg)
+		return localstack.StartProcessEnv(o.OursEnv, otelcol, "--config", cfg)
 	case Stock:
 		cfg, err := write("stock.yaml", StockConfig(w, renames, sinkURL))
 		if err != nil {
 			return nil, err
 		}
 		return localstack.StartProcess(otelcol, "--config", cfg)
-	case VMAgent:
-		cfg, err := write("vmagent.yaml", VMAgentConfig(w, renames))
-		if err != nil {
-			return nil, err
-		}
-		return localstack.StartProcess(vmagent,
-			"-promscrape.config="+cfg,
-			"-remoteWrite.url="+sinkURL,
-			"-remoteWrite.tmpDataPath="+filepath.Join(dir, "vmagent-data"),
-			"-remoteWrite.flushInterval=1s",
-			"-httpListenAddr=127.0.0.1:0",
-			"-loggerLevel=WARN")
 	}
 	return nil, fmt.Errorf("unknown contender %q", name)
 }

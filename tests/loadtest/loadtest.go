@@ -57,6 +57,21 @@ func Node(interval time.Duration) WorkloadSpec {
 	return WorkloadSpec{Name: "node", Pods: 8, DataParallel: 12, GPUs: true, Interval: interval}
 }
 
+// NodeScaled is the node workload times factor (a square: 1, 4, 16, ...): the number of targets
+// and the series per target both grow by its square root, so 16x is 32 pods of 48 engines each.
+func NodeScaled(factor int, interval time.Duration) (WorkloadSpec, error) {
+	m := 1
+	for m*m < factor {
+		m++
+	}
+	if m*m != factor {
+		return WorkloadSpec{}, fmt.Errorf("scale factor %d is not a square", factor)
+	}
+	s := Node(interval)
+	s.Name, s.Pods, s.DataParallel = fmt.Sprintf("node-%dx", factor), s.Pods*m, s.DataParallel*m
+	return s, nil
+}
+
 // Small is a node workload scaled down for a quick check of the harness itself.
 func Small(interval time.Duration) WorkloadSpec {
 	return WorkloadSpec{Name: "small", Pods: 2, DataParallel: 2, GPUs: true, Interval: interval}
@@ -136,6 +151,21 @@ func (w *Workload) served() []int64 {
 	return out
 }
 
+// quiesce waits until no endpoint is answering a scrape: a response that passed the fault
+// check before setFault is then counted in served.
+func (w *Workload) quiesce(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, t := range w.all() {
+		for t.ep.InFlight() > 0 {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s still answering after %s", t.URL, timeout)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
 func (w *Workload) setFault(f llmsim.Fault) {
 	for _, t := range w.all() {
 		t.ep.SetFault(f)
@@ -185,7 +215,7 @@ type Result struct {
 	WindowSamples       int64         // of those, delivered in the measured window
 	Series              int           // distinct series at the sink
 	PeakRSS, RSS        int64         // bytes: VmHWM over the run, VmRSS at its end
-	AnonRSS             int64         // bytes: RssAnon at the end (RSS without the binary's file-backed pages)
+	AnonRSS, FileRSS    int64         // bytes: RssAnon (heap, stacks) and RssFile (the binary's pages) at the end
 	Rejected            int64         // write requests the sink refused
 	FirstError          string
 	// Metrics are the delivered data metrics (names) with their sample counts.
@@ -209,19 +239,28 @@ func (r Result) AnonPer1000Series() float64 {
 type RunOptions struct {
 	Warmup, Measure time.Duration
 	OtelcolBin      string
-	VMAgentBin      string
-	Dir             string
-	Renames         []Rename
+	// PeerBins are the peers' binaries by peer name (VMAgent179, ...).
+	PeerBins map[string]string
+	Dir      string
+	Renames  []Rename
 	// Pprof, when set (host:port), serves our collector's pprof there (for profiling a run).
 	Pprof string
+	// OursEnv is the environment our contenders run with (DaemonSetEnv: as the DaemonSet runs us).
+	OursEnv []string
 }
 
+// DaemonSetEnv is the Go runtime environment the shipped DaemonSet gives the collector
+// (configs/kubernetes/daemonset.yaml; a manifests test keeps them equal), so that the bench
+// measures ours as it runs in production.
+var DaemonSetEnv = []string{"GOGC=50"}
+
 // isDataSample says whether a delivered metric is one the workload served: a mapped engine
-// metric after renaming, or a GPU metric; not scrape bookkeeping (up, scrape_*,
-// llm_inference_target_up, ...) nor our GPU-to-pod info series.
+// metric after renaming (or under its own name, for a peer's floor that renames nothing), or a
+// GPU metric; not scrape bookkeeping (up, scrape_*, llm_inference_target_up, ...) nor our
+// GPU-to-pod info series.
 func isDataSample(name string) bool {
 	switch {
-	case strings.HasPrefix(name, "DCGM_"):
+	case strings.HasPrefix(name, "DCGM_"), strings.HasPrefix(name, "vllm:"):
 		return true
 	case name == "llm_inference_target_up" || name == "llm_inference_pod_gpu_info" || strings.HasPrefix(name, "llm_inference_scrape_"):
 		return false
@@ -249,7 +288,7 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 		return res, err
 	}
 	defer sink.Close()
-	dir, err := os.MkdirTemp(o.Dir, name+"-")
+	dir, err := os.MkdirTemp(o.Dir, strings.ReplaceAll(name, "/", "-")+"-")
 	if err != nil {
 		return res, err
 	}
@@ -264,7 +303,11 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	fail := func(err error) (Result, error) {
 		return res, fmt.Errorf("%s: %w\n%s", name, err, tailLines(p.Output(), 20))
 	}
-	time.Sleep(o.Warmup)
+	warmup := o.Warmup
+	if startsLate(name) && warmup < prometheusTargetDelay {
+		warmup = prometheusTargetDelay
+	}
+	time.Sleep(warmup)
 	if p.Exited() {
 		return fail(errors.New("exited during warm-up"))
 	}
@@ -276,6 +319,9 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	time.Sleep(o.Measure)
 	// Stop serving; wait for the last scrapes to be delivered.
 	w.setFault(llmsim.FaultError)
+	if err := w.quiesce(5 * time.Second); err != nil {
+		return fail(err)
+	}
 	served1 := w.served()
 	all := w.all()
 	for i, t := range all {
@@ -302,12 +348,22 @@ func Run(name string, w *Workload, o RunOptions) (Result, error) {
 	res.WindowSamples = res.Delivered - d0
 	st := sink.Stats()
 	res.Series, res.Rejected, res.FirstError = st.Series, st.Rejected, st.FirstError
-	mem, err := localstack.ProcStatus(p.Pid(), "VmRSS", "VmHWM", "RssAnon")
+	mem, err := localstack.ProcStatus(p.Pid(), "VmRSS", "VmHWM", "RssAnon", "RssFile")
 	if err != nil {
 		return fail(err)
 	}
-	res.RSS, res.PeakRSS, res.AnonRSS = mem["VmRSS"], mem["VmHWM"], mem["RssAnon"]
+	res.RSS, res.PeakRSS, res.AnonRSS, res.FileRSS = mem["VmRSS"], mem["VmHWM"], mem["RssAnon"], mem["RssFile"]
 	return res, nil
+}
+
+// prometheusTargetDelay is how long Prometheus' scrape manager takes to apply new targets (5 s),
+// with a margin: the stock pipeline (contrib's prometheus receiver) and Prometheus agents warm up
+// at least this long.
+const prometheusTargetDelay = 7 * time.Second
+
+func startsLate(contender string) bool {
+	peer, _, _ := splitPeer(contender)
+	return contender == Stock || peer == PromAgent242 || peer == PromAgent316
 }
 
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.

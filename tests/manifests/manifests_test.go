@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelcol-llminference/otelcol-llminference/tests/loadtest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -78,6 +80,13 @@ func TestManifests(t *testing.T) {
 		}
 		assert.Equal(t, "spec.nodeName", env["K8S_NODE_NAME"])
 		assert.Equal(t, "status.hostIP", env["K8S_NODE_IP"])
+		// make bench runs ours with the DaemonSet's Go runtime settings: they must stay the same.
+		for _, kv := range loadtest.DaemonSetEnv {
+			k, v, _ := strings.Cut(kv, "=")
+			i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == k })
+			require.GreaterOrEqual(t, i, 0, "the DaemonSet sets %s, as make bench runs ours", k)
+			assert.Equal(t, v, c.Env[i].Value, "%s: the DaemonSet and make bench (loadtest.DaemonSetEnv) differ", k)
+		}
 		secret := objs["secret.yaml"].(*corev1.Secret)
 		require.Len(t, c.EnvFrom, 1)
 		assert.Equal(t, secret.Name, c.EnvFrom[0].SecretRef.Name)
