@@ -40,7 +40,7 @@ func WriteScaleSVG(out io.Writer, title string, points []ScalePoint) error {
 		minX, maxX = math.Min(minX, float64(p.Series)), math.Max(maxX, float64(p.Series))
 		maxCPU, maxRSS = math.Max(maxCPU, p.CPU), math.Max(maxRSS, math.Max(p.RSS, p.Anon))
 	}
-	const w, h, panelW, top, plotH, left = 960, 420, 400, 50, 300, 70
+	const w, h, panelW, top, plotH, left = 1000, 420, 400, 50, 300, 70
 	colours := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
@@ -62,14 +62,15 @@ func WriteScaleSVG(out io.Writer, title string, points []ScalePoint) error {
 			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
 				x0, x0+panelW, py(v), py(v), x0-5, py(v)+4, trimFloat(v))
 		}
-		seen := map[int]bool{}
+		seen := map[string]bool{} // contenders differ by a few series at one size: one tick
 		for _, p := range points {
-			if seen[p.Series] {
+			label := fmt.Sprintf("%.1fk", float64(p.Series)/1000)
+			if seen[label] {
 				continue
 			}
-			seen[p.Series] = true
+			seen[label] = true
 			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#888"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n",
-				px(float64(p.Series)), px(float64(p.Series)), top+plotH, top+plotH+5, px(float64(p.Series)), top+plotH+18, thousands(p.Series))
+				px(float64(p.Series)), px(float64(p.Series)), top+plotH, top+plotH+5, px(float64(p.Series)), top+plotH+18, label)
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">series (log scale)</text>`+"\n", x0+panelW/2, top+plotH+36)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, top-8, escape(yLabel))
@@ -115,14 +116,6 @@ func niceCeil(v float64) float64 {
 func trimFloat(v float64) string {
 	s := fmt.Sprintf("%.2f", v)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
-}
-
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
 	return s
 }
 
