@@ -69,7 +69,7 @@ test-unit:
 	$(GO) test -count=1 -race ./components/...
 	$(GO) test -count=1 ./internal/... ./cmd/... ./configs/... ./tests/fixtures/... ./tests/rwsink/... ./tests/docs/...
 
-test-e2e: deps build prometheus3 $(VMAGENT_CURRENT)
+test-e2e: deps build prometheus3 vmagent-current
 	LLMINF_E2E=1 OTELCOL_BIN=$(BIN) PROMETHEUS3_BIN=$(PROMETHEUS3) VMAGENT_CURRENT_BIN=$(VMAGENT_CURRENT) $(GO) test -count=1 -v -timeout 20m -parallel 8 ./tests/e2e/... ./tests/demo/... ./tests/manifests/... ./tests/rules/... ./tests/loadtest/... 2>&1 | tee /tmp/llminf-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 ## prometheus3: build Prometheus 3.16.0 (Go module v0.316.0) from the Go module proxy into
@@ -175,7 +175,7 @@ bench-go:
 
 ## bench-sidebyside: BENCH_FLAGS are passed on, e.g. BENCH_FLAGS="-workloads node -repeat 1"
 BENCH_FLAGS ?=
-bench-sidebyside: deps build prometheus3 $(VMAGENT_CURRENT)
+bench-sidebyside: deps build prometheus3 vmagent-current
 	$(GO) run ./tests/loadtest/cmd/sidebyside -otelcol $(BIN) -vmagent-current $(VMAGENT_CURRENT) -prometheus3 $(PROMETHEUS3) $(BENCH_FLAGS)
 
 ## demo: the whole product locally: simulated fleet, collector (configs/local.yaml), Prometheus, live table
