@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otelcol-llminference/otelcol-llminference/tests/loadtest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -21,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/otelcol-llminference/otelcol-llminference/tests/harness"
+	"github.com/otelcol-llminference/otelcol-llminference/tests/loadtest"
 )
 
 // decodeAll is Load by file name.

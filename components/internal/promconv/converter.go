@@ -227,9 +227,10 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 				return res, fmt.Errorf("%w: more than %d", ErrTooManySamples, c.maxSamples)
 			}
 			raw, tsp, v := p.Series()
-			ln := c.lines[keyOf(raw)]
+			key := keyOf(raw)
+			ln := c.lines[key]
 			if ln == nil || ln.s.dead || ln.famName != famName || ln.famType != famType {
-				ln = c.newLine(raw, p, famName, famType)
+				ln = c.newLine(key, p, famName, famType)
 			}
 			ln.seen = c.gen
 			pts := scrapeTS
@@ -327,7 +328,7 @@ func classify(famName string, famType model.MetricType, sName string) (string, k
 
 // newLine parses the labels of a line not in the cache (or whose cached identity is outdated)
 // and finds or creates its series.
-func (c *Converter) newLine(raw []byte, p textparse.Parser, famName string, famType model.MetricType) *line {
+func (c *Converter) newLine(lk lineKey, p textparse.Parser, famName string, famType model.MetricType) *line {
 	p.Labels(&c.lbls)
 	sName := c.lbls.Get(model.MetricNameLabel)
 	name, k, r := classify(famName, famType, sName)
@@ -352,7 +353,7 @@ func (c *Converter) newLine(raw []byte, p textparse.Parser, famName string, famT
 		// separate gauge family `<base>_created` after the family itself.
 		if s := c.createdTarget(strings.TrimSuffix(sName, "_created")); s != nil {
 			ln.role, ln.s = roleCreated, s
-			c.lines[keyOf(raw)] = ln
+			c.lines[lk] = ln
 			return ln
 		}
 	}
@@ -366,7 +367,7 @@ func (c *Converter) newLine(raw []byte, p textparse.Parser, famName string, famT
 		c.series[key] = s
 	}
 	ln.s = s
-	c.lines[keyOf(raw)] = ln
+	c.lines[lk] = ln
 	return ln
 }
 

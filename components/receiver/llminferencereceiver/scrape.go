@@ -210,14 +210,15 @@ func (l *scrapeLoop) fetch(parent context.Context) ([]byte, string, error) {
 // 1.06 to 1.25 times. A buffer larger than that (the first read's doubling, a body that shrank)
 // is let go once and replaced by one of the right size.
 func (l *scrapeLoop) sizeBuffer() {
+	l.buf.Reset()
+	if l.lastBody == 0 {
+		return // nothing read yet: ReadFrom sizes the first body
+	}
 	want := l.lastBody + l.lastBody/16 + bytes.MinRead
-	if l.lastBody > 0 && l.buf.Cap() > want+want/4 {
+	if l.buf.Cap() > want+want/4 {
 		l.buf = bytes.Buffer{}
 	}
-	l.buf.Reset()
-	if l.lastBody > 0 {
-		l.buf.Grow(want)
-	}
+	l.buf.Grow(want)
 }
 
 // timeoutOr turns an error caused by the scrape deadline into a clear timeout error.

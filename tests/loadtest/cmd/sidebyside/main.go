@@ -57,11 +57,12 @@ func main() {
 		Dir: loadtest.TempDir(), Renames: renames, Pprof: *pprof, OursEnv: loadtest.DaemonSetEnv}, repeat: *repeat}
 	names := strings.Split(*contenders, ",")
 	best := map[string]string{} // peer -> its cheapest renaming form's contender, from the node workload
+	var nodeRows map[string]row
 	for _, wname := range strings.Split(*workloads, ",") {
 		switch wname {
 		case "node":
 			rows := b.run(loadtest.Node(*interval), names)
-			best = cheapestForms(names, rows)
+			nodeRows, best = rows, cheapestForms(names, rows)
 			fmt.Println("\ncheapest renaming form of each peer on node (carried to stress and scale):")
 			for _, p := range loadtest.Peers {
 				if c, ok := best[p]; ok {
@@ -73,7 +74,7 @@ func main() {
 		case "scale":
 			peer := *scalePeer
 			if peer == "" {
-				peer = cheapestPeer(best, b.nodeRows)
+				peer = cheapestPeer(best, nodeRows)
 			}
 			b.scaleCurve(*scale, *scaleInterval, peer, *plot)
 		default:
@@ -87,10 +88,9 @@ func main() {
 
 // bench runs contenders in turns and keeps the medians.
 type bench struct {
-	opts     loadtest.RunOptions
-	repeat   int
-	failed   bool
-	nodeRows map[string]row
+	opts   loadtest.RunOptions
+	repeat int
+	failed bool
 }
 
 // row is one contender's medians over its runs on one workload.
@@ -136,9 +136,6 @@ func (b *bench) run(spec loadtest.WorkloadSpec, names []string) map[string]row {
 	}
 	rows := medians(names, results)
 	printTable(names, rows)
-	if spec.Name == "node" {
-		b.nodeRows = rows
-	}
 	return rows
 }
 
