@@ -44,8 +44,8 @@ type remoteWriteExporter struct {
 	enc            *encoder
 	encMu          sync.Mutex // enqueue may be called concurrently; the encoder and its buffer are not shared
 	encBuf, recBuf []byte
-	// The sender's buffers, reused from request to request.
-	reqBuf, snappyBuf []byte
+	// The sender's request buffer, reused from request to request.
+	reqBuf []byte
 
 	tel *metadata.Telemetry
 	// oldestNanos is the enqueue time of the record at the queue's head (0: empty or unknown).
@@ -118,7 +118,7 @@ func (e *remoteWriteExporter) shutdown(context.Context) error {
 
 // enqueue encodes a scrape as remote write and appends it to the disk queue; it is durable
 // (against a process crash) on return. Encoding here, once, leaves the sender nothing to do
-// but concatenate records, compress and send.
+// but concatenate records and send.
 func (e *remoteWriteExporter) enqueue(ctx context.Context, md pmetric.Metrics) error {
 	e.encMu.Lock()
 	e.enc.samples = 0

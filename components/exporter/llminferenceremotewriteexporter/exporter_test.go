@@ -297,8 +297,8 @@ func TestConfigValidate(t *testing.T) {
 }
 
 // TestQueueRecordsAreCompressedAndUnknownOnesSkipped: enqueue writes snappy records, which
-// the sender expands; a record of an unknown format (or a corrupt block) between two good
-// ones is dropped with one log line and the good ones are delivered in one request.
+// the sender joins; a record of an unknown format between two good ones is dropped with one
+// log line and the good ones are delivered in one request.
 func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
 	rcv := &receiver{}
 	core, logs := observer.New(zapcore.InfoLevel)
@@ -334,9 +334,10 @@ func TestQueueRecordsAreCompressedAndUnknownOnesSkipped(t *testing.T) {
 	}
 	assert.Equal(t, inRequest, samples, "the header counts the WriteRequest's samples")
 	assert.Less(t, len(rec), len(raw)/2, "remote write's repeated labels compress")
-	n, ok := recordLen(rec)
+	n, _, ok := blockBody(rec)
 	require.True(t, ok)
-	assert.Equal(t, raw, appendRecord(nil, rec, n), "the record expands to the encoding")
+	assert.Equal(t, len(raw), n)
+	assert.Equal(t, raw, decodeRequest(t, rec), "the record expands to the encoding")
 
 	unknown := []byte{0x7f, 1, 2, 3}
 	// A record of the older format (a queue left by an older version) is still read.

@@ -61,26 +61,42 @@ func block(r []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// recordLen is the length of a record's WriteRequest encoding; false for an unreadable record.
-func recordLen(r []byte) (int, bool) {
-	if len(r) == 0 {
-		return 0, false
-	}
+// blockBody splits a record's snappy block into its decoded length and its body (the elements
+// after the length's varint); false for an unreadable record.
+func blockBody(r []byte) (int, []byte, bool) {
 	b, ok := block(r)
 	if !ok {
-		return 0, false
+		return 0, nil, false
 	}
-	n, err := snappy.DecodedLen(b)
-	return n, err == nil
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > 0xffffffff {
+		return 0, nil, false
+	}
+	return int(n), b[k:], true
 }
 
-// appendRecord appends a record's WriteRequest encoding (n bytes, from recordLen) to buf.
-func appendRecord(buf, r []byte, n int) []byte {
-	l := len(buf)
-	buf = slices.Grow(buf, n)[:l+n]
-	b, _ := block(r)
-	if _, err := snappy.Decode(buf[l:], b); err != nil {
-		return buf[:l] // a corrupt block: its CRC passed, so it was written corrupt; skip it
-	}
-	return buf
+// Requests are built without decoding a record. A snappy block is the varint of its decoded
+// length, then elements: literals, and copies whose offsets count back from where they are
+// decoded and never reach before their own block's start. So the elements of several blocks,
+// one after another, behind the varint of their summed lengths, are one valid block that
+// decodes to the concatenation: the records' WriteRequests joined, which is a WriteRequest.
+// This saves a decode and an encode of every byte sent (a fifth of the collector's CPU).
+
+// requestHeaderRoom is what a request buffer keeps free at its start for the varint of its
+// decoded length (known only once its records are chosen).
+const requestHeaderRoom = binary.MaxVarintLen64
+
+// startRequest empties buf for a request.
+func startRequest(buf []byte) []byte {
+	return append(buf[:0], make([]byte, requestHeaderRoom)...)
+}
+
+// finishRequest writes the request's decoded length (decoded, the sum of its records') in
+// front of the elements in buf and returns the snappy block.
+func finishRequest(buf []byte, decoded int) []byte {
+	var hdr [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(hdr[:], uint64(decoded))
+	start := requestHeaderRoom - k
+	copy(buf[start:], hdr[:k])
+	return buf[start:]
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/golang/snappy"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -114,20 +113,22 @@ func (e *remoteWriteExporter) sendLoop(ctx context.Context) {
 }
 
 // sendRecords writes queue records in order, in requests of up to max_batch_size_bytes
-// (uncompressed; a single larger record goes alone). Records are WriteRequest encodings, so a
-// request is their concatenation: a series scraped several times appears once per scrape,
-// in time order, as in Prometheus' own remote write. A network error, 429 or 5xx is returned
-// as retryable (the queue retries all of recs; samples already accepted are re-sent with the
-// same timestamps, which backends accept as duplicates). Any other 4xx drops that request
-// with one log line and lets the rest through.
+// (uncompressed; a single larger record goes alone). Records are snappy blocks of
+// WriteRequest encodings, joined without decoding (record.go), so a request decodes to their
+// concatenation: a series scraped several times appears once per scrape, in time order, as in
+// Prometheus' own remote write. A network error, 429 or 5xx is returned as retryable (the
+// queue retries all of recs; samples already accepted are re-sent with the same timestamps,
+// which backends accept as duplicates). Any other 4xx drops that request with one log line
+// and lets the rest through.
 //
 // On a retryable error it returns the index of the first record not delivered.
 func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) (int, error) {
 	for start := 0; start < len(recs); {
-		e.reqBuf = e.reqBuf[:0]
+		e.reqBuf = startRequest(e.reqBuf)
+		decoded := 0
 		end := start
 		for ; end < len(recs); end++ {
-			n, ok := recordLen(recs[end])
+			n, body, ok := blockBody(recs[end])
 			if !ok {
 				if end == start {
 					e.logger.Error("Dropping an unreadable remote-write queue record", zap.Int("bytes", len(recs[end])))
@@ -137,17 +138,18 @@ func (e *remoteWriteExporter) sendRecords(ctx context.Context, recs [][]byte) (i
 				}
 				break
 			}
-			if end > start && len(e.reqBuf)+n > e.cfg.MaxBatchSizeBytes {
+			if end > start && decoded+n > e.cfg.MaxBatchSizeBytes {
 				break
 			}
-			e.reqBuf = appendRecord(e.reqBuf, recs[end], n)
+			e.reqBuf = append(e.reqBuf, body...)
+			decoded += n
 		}
 		if end == start {
 			continue
 		}
-		if len(e.reqBuf) > 0 {
+		if decoded > 0 {
 			samples := samplesOf(recs[start:end])
-			if err := e.send(ctx, e.reqBuf, end-start); err != nil {
+			if err := e.send(ctx, finishRequest(e.reqBuf, decoded), decoded, end-start); err != nil {
 				var rejected *rejectedError
 				if !errors.As(err, &rejected) {
 					return start, err
@@ -184,10 +186,10 @@ func (r *rejectedError) Error() string {
 	return fmt.Sprintf("remote write rejected with HTTP %d: %s", r.status, r.body)
 }
 
-// send posts one encoded WriteRequest (raw, uncompressed) holding scrapes scrapes.
-func (e *remoteWriteExporter) send(ctx context.Context, raw []byte, scrapes int) error {
-	e.snappyBuf = snappy.Encode(e.snappyBuf[:cap(e.snappyBuf)], raw)
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(e.snappyBuf))
+// send posts one WriteRequest, compressed (a snappy block of decoded bytes), holding scrapes
+// scrapes.
+func (e *remoteWriteExporter) send(ctx context.Context, compressed []byte, decoded, scrapes int) error {
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(compressed))
 	if err != nil {
 		return consumererror.NewPermanent(err)
 	}
@@ -219,7 +221,7 @@ func (e *remoteWriteExporter) send(ctx context.Context, raw []byte, scrapes int)
 	rej := &rejectedError{status: resp.StatusCode, body: string(bytes.TrimSpace(body))}
 	e.logger.Error("Remote-write backend rejected samples; dropping them",
 		zap.Int("status", resp.StatusCode), zap.String("response", rej.body),
-		zap.Int("scrapes", scrapes), zap.Int("bytes", len(raw)))
+		zap.Int("scrapes", scrapes), zap.Int("bytes", decoded))
 	return rej
 }
 
