@@ -120,59 +120,25 @@ func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
 	return samples, true
 }
 
-// seriesEnd returns the length of the series text at the start of a sample line: the name,
-// and the label set when there is one (quoted values may hold any character). 0 when the line
-// does not start with a plain metric name.
+// seriesEnd returns where the series text (the name, and the label set when there is one)
+// of a well-formed sample line ends, without lexing it: the value and timestamp after it hold
+// no brace, so a line with a label set ends its series at the last '}', and one without at its
+// first blank. For a malformed line it returns some position, or 0, and that is safe: the
+// text up to it is looked up in the line cache, whose keys are series texts textparse accepted
+// whole, and the rest of the line must be exactly blanks, a value and an optional timestamp.
+// So a line the cache resolves is a series textparse accepted followed by a valid sample, and
+// any other line sends the scrape to textparse. Looking at a handful of bytes instead of every
+// label is what makes the warm path cheap: label values (model names, paths) are most of a line.
 func seriesEnd(l []byte) int {
-	i := 0
-	for i < len(l) && isNameChar(l[i], i == 0) {
-		i++
+	if bytes.IndexByte(l, '{') >= 0 {
+		return bytes.LastIndexByte(l, '}') + 1
 	}
-	if i == 0 {
-		return 0
+	for i, c := range l {
+		if c == ' ' || c == '\t' {
+			return i
+		}
 	}
-	if i == len(l) || l[i] != '{' {
-		return i
-	}
-	// Jump from quote to quote with IndexByte (vectorised) rather than looking at every byte:
-	// label values (model names, paths) are most of a line.
-	for i++; ; {
-		rest := l[i:]
-		q := bytes.IndexByte(rest, '"')
-		outside := rest
-		if q >= 0 {
-			outside = rest[:q]
-		}
-		if b := bytes.IndexByte(outside, '}'); b >= 0 {
-			return i + b + 1
-		}
-		if q < 0 {
-			return 0
-		}
-		// A quoted value: it ends at the first quote not escaped by an odd run of backslashes.
-		start := i + q + 1
-		j := start
-		for {
-			e := bytes.IndexByte(l[j:], '"')
-			if e < 0 {
-				return 0
-			}
-			k := j + e
-			n := 0
-			for p := k - 1; p >= start && l[p] == '\\'; p-- {
-				n++
-			}
-			j = k + 1
-			if n%2 == 0 {
-				break
-			}
-		}
-		i = j
-	}
-}
-
-func isNameChar(c byte, first bool) bool {
-	return c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9')
+	return len(l)
 }
 
 func trimBlank(b []byte) []byte {

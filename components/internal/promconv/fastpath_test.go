@@ -1,18 +1,23 @@
 package promconv
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// TestSeriesEnd finds where a sample line's name and labels end, quotes and escapes included.
+// TestSeriesEnd finds where a well-formed sample line's name and labels end, whatever the
+// label values hold (braces, escaped quotes, blanks).
 func TestSeriesEnd(t *testing.T) {
 	tests := []struct {
 		line string
-		want string // the series part; "" when the line is not a series
+		want string // the series part
 	}{
 		{`up 1`, `up`},
+		{"up\t1", `up`},
 		{`up`, `up`},
 		{`a{b="c"} 1`, `a{b="c"}`},
 		{`a{} 1`, `a{}`},
@@ -21,19 +26,57 @@ func TestSeriesEnd(t *testing.T) {
 		{`a{b="x\\"} 1`, `a{b="x\\"}`},
 		{`a{b="x\\\"}",c="d"} 1`, `a{b="x\\\"}",c="d"}`},
 		{`a{b="c",d="e}f",g="h"} 2 123`, `a{b="c",d="e}f",g="h"}`},
-		{`a{b="unterminated} 1`, ``},
-		{`a{b="c" 1`, ``},
-		{`{b="c"} 1`, ``},
-		{`1a 1`, ``},
+		{`a{b="with blanks { and braces }"} 2`, `a{b="with blanks { and braces }"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			end := seriesEnd([]byte(tt.line))
-			if tt.want == "" {
-				assert.Zero(t, end)
-				return
+			assert.Equal(t, tt.want, tt.line[:seriesEnd([]byte(tt.line))])
+		})
+	}
+}
+
+// TestFastPathRefusesWhatTextparseMustJudge: seriesEnd does not lex, so the line cache and the
+// strict value syntax are what keep malformed lines off the fast path. After a scrape of good
+// lines has filled the cache, a scrape with one odd line must not be resolved (textparse then
+// judges it), while the same lines written differently but validly still are.
+func TestFastPathRefusesWhatTextparseMustJudge(t *testing.T) {
+	const prime = "# TYPE a gauge\n" + `a{b="c"} 1` + "\n" + `a{b="c",d="e}f",g="h"} 2` + "\nup 1\n"
+	tests := []struct {
+		name    string
+		line    string
+		resolve bool
+	}{
+		{"same lines, new values", `a{b="c"} 7`, true},
+		{"tab before the value", "a{b=\"c\"}\t7", true},
+		{"timestamp", `up 2 1600000000000`, true},
+		{"brace inside a value", `a{b="c",d="e}f",g="h"} 3`, true},
+		{"no blank before the value", `a{b="c"}7`, false},
+		{"extra token", `a{b="c"} 1 2 3`, false},
+		{"brace after the value", `a{b="c"} 1 }`, false},
+		{"label set cut open", `up{ 1`, false},
+		{"word after the value", `up 1 x`, false},
+		{"no value", `up`, false},
+		{"blank but no value", `a{b="c"} `, false},
+		{"hex float", `a{b="c"} 0x1p3`, false},
+		{"underscore in number", `a{b="c"} 1_000`, false},
+		{"float timestamp", `up 1 1.5`, false},
+		{"cached text is a prefix of the name", `upx 1`, false},
+		{"label set of another line spliced", `a{b="c"} 1 a{b="c"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConverter(0)
+			_, err := c.Convert([]byte(prime), textCT, t0, pmetric.NewMetricSlice())
+			require.NoError(t, err)
+			body := strings.Replace(prime, "up 1\n", tt.line+"\n", 1)
+			if strings.HasPrefix(tt.line, "a{") {
+				body = strings.Replace(prime, `a{b="c"} 1`+"\n", tt.line+"\n", 1)
 			}
-			assert.Equal(t, tt.want, tt.line[:end])
+			if strings.HasPrefix(tt.line, `a{b="c",d`) {
+				body = strings.Replace(prime, `a{b="c",d="e}f",g="h"} 2`+"\n", tt.line+"\n", 1)
+			}
+			_, ok := c.resolveCached([]byte(body))
+			assert.Equal(t, tt.resolve, ok, "body:\n%s", body)
 		})
 	}
 }

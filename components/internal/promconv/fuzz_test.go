@@ -2,6 +2,7 @@ package promconv
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,4 +84,46 @@ func metricsJSON(t testing.TB, ms pmetric.MetricSlice) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// FuzzFastPathAfterPriming: a first scrape fills the line cache, then an arbitrary second
+// scrape goes through the cached fast path where it can. The pair must convert exactly as
+// textparse alone converts it (same result, same error, same metrics): whatever the second
+// body does with the texts the first one cached, the fast path may only resolve lines that
+// textparse accepts and reads the same way.
+func FuzzFastPathAfterPriming(f *testing.F) {
+	for _, name := range fixtures.All {
+		body := fixtures.Sample(name)
+		if len(body) > 2048 {
+			body = body[:bytes.LastIndexByte(body[:2048], '\n')+1]
+		}
+		f.Add(body, body)
+		f.Add(body, bytes.ReplaceAll(body, []byte("} "), []byte("}")))
+		f.Add(body, bytes.ReplaceAll(body, []byte("\n"), []byte(" }\n")))
+	}
+	f.Add([]byte("a{b=\"c\"} 1\nup 1\n"), []byte("a{b=\"c\"} 1 a{b=\"c\"}\nup 1 2 3\n"))
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		const ct = "text/plain; version=0.0.4"
+		fast, slow := NewConverter(10000), NewConverter(10000)
+		ts := time.Unix(1700000000, 0)
+		for i, body := range [][]byte{first, second} {
+			mf, ms := pmetric.NewMetricSlice(), pmetric.NewMetricSlice()
+			rf, errF := fast.Convert(body, ct, ts, mf)
+			rs, errS := slow.convert(body, ct, ts, ms, false)
+			if (errF == nil) != (errS == nil) || (errF != nil && errF.Error() != errS.Error()) {
+				t.Fatalf("scrape %d: fast path error %v, textparse %v", i, errF, errS)
+			}
+			if errF != nil {
+				return // a failed scrape's partial output is discarded by the caller
+			}
+			if rf != rs {
+				t.Fatalf("scrape %d: fast path %+v, textparse %+v", i, rf, rs)
+			}
+			// Sorted: stale markers come out of a map sweep in no particular order.
+			if a, b := strings.Join(canonical(t, mf), "\n"), strings.Join(canonical(t, ms), "\n"); a != b {
+				t.Fatalf("scrape %d: fast path and textparse differ:\nfast %s\nslow %s", i, a, b)
+			}
+			ts = ts.Add(time.Second)
+		}
+	})
 }
