@@ -28,9 +28,11 @@ type encoder struct {
 	resourceLabels []string
 	external       []label // sorted by name
 
-	base   []label // the current resource's labels, sorted by name
-	lbls   []label
-	bounds map[float64]string // formatted le / quantile values
+	base []label // the current resource's labels, sorted by name
+	lbls []label
+	// A histogram's labels other than le, encoded: those sorting before le and those after.
+	pre, post []byte
+	bounds    map[float64]string // formatted le / quantile values
 	// samples counts the samples appended since the last reset (the exporter's telemetry
 	// counts what it queues, sends and drops in samples).
 	samples int
@@ -141,30 +143,41 @@ func (e *encoder) appendHistogram(buf []byte, name string, dp pmetric.HistogramD
 	ts := dp.Timestamp()
 	attrs := dp.Attributes()
 	bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
-	// The bucket series differ only in le: gather and sort the labels once.
+	// The bucket series differ only in le: their other labels are gathered, sorted and
+	// encoded once, as the bytes before le and the bytes after it, and each bucket copies them.
 	e.pointLabels(attrs, name, "_bucket")
-	e.lbls = append(e.lbls, label{name: "le"})
-	sortLabels(e.lbls)
-	le := 0
-	for e.lbls[le].name != "le" {
-		le++
+	at := 0
+	for at < len(e.lbls) && e.lbls[at].name <= "le" {
+		at++
 	}
+	e.pre = appendLabels(e.pre[:0], e.lbls[:at])
+	e.post = appendLabels(e.post[:0], e.lbls[at:])
 	var cum uint64
 	for i := 0; i < bounds.Len(); i++ {
 		if i < counts.Len() {
 			cum += counts.At(i)
 		}
-		e.lbls[le].value = e.formatBound(bounds.At(i))
-		buf = e.appendSeries(buf, val(float64(cum)), ts)
+		buf = e.appendBucket(buf, e.formatBound(bounds.At(i)), val(float64(cum)), ts)
 	}
-	e.lbls[le].value = "+Inf"
-	buf = e.appendSeries(buf, val(float64(dp.Count())), ts)
+	buf = e.appendBucket(buf, "+Inf", val(float64(dp.Count())), ts)
+	// _sum and _count have the same labels but le, which e.lbls never held: only the name's
+	// suffix changes, and the name keeps its place in the order.
 	if dp.HasSum() {
-		e.pointLabels(attrs, name, "_sum")
+		e.setNameSuffix("_sum")
 		buf = e.appendSeries(buf, val(dp.Sum()), ts)
 	}
-	e.pointLabels(attrs, name, "_count")
+	e.setNameSuffix("_count")
 	return e.appendSeries(buf, val(float64(dp.Count())), ts)
+}
+
+// setNameSuffix sets the suffix of the name in e.lbls.
+func (e *encoder) setNameSuffix(suffix string) {
+	for i := range e.lbls {
+		if e.lbls[i].name == "__name__" {
+			e.lbls[i].suffix = suffix
+			return
+		}
+	}
 }
 
 func (e *encoder) appendSummary(buf []byte, name string, dp pmetric.SummaryDataPoint) []byte {
@@ -215,18 +228,49 @@ func (e *encoder) appendSeries(buf []byte, v float64, ts pcommon.Timestamp) []by
 	}
 	buf = append(buf, 0x0a) // WriteRequest.timeseries (1, bytes)
 	buf = binary.AppendUvarint(buf, uint64(size))
-	for i := range e.lbls {
-		l := &e.lbls[i]
-		buf = append(buf, 0x0a) // TimeSeries.labels (1, bytes)
-		buf = binary.AppendUvarint(buf, uint64(l.size()))
-		buf = append(buf, 0x0a) // Label.name (1, bytes)
-		buf = binary.AppendUvarint(buf, uint64(len(l.name)))
-		buf = append(buf, l.name...)
-		buf = append(buf, 0x12) // Label.value (2, bytes)
-		buf = binary.AppendUvarint(buf, uint64(len(l.value)+len(l.suffix)))
-		buf = append(buf, l.value...)
-		buf = append(buf, l.suffix...)
+	buf = appendLabels(buf, e.lbls)
+	return appendSample(buf, sampleSize, v, ms)
+}
+
+// appendBucket appends the timeseries entry of one histogram bucket: the labels encoded in
+// e.pre and e.post with le="bound" between them, and one sample.
+func (e *encoder) appendBucket(buf []byte, bound string, v float64, ts pcommon.Timestamp) []byte {
+	e.samples++
+	ms := int64(ts) / 1e6
+	sampleSize := 1 + 8 + 1 + varintLen(uint64(ms))
+	le := label{name: "le", value: bound}
+	ls := le.size()
+	size := len(e.pre) + 1 + varintLen(uint64(ls)) + ls + len(e.post) + 1 + varintLen(uint64(sampleSize)) + sampleSize
+	buf = append(buf, 0x0a) // WriteRequest.timeseries (1, bytes)
+	buf = binary.AppendUvarint(buf, uint64(size))
+	buf = append(buf, e.pre...)
+	buf = appendLabel(buf, &le)
+	buf = append(buf, e.post...)
+	return appendSample(buf, sampleSize, v, ms)
+}
+
+// appendLabels appends ls as TimeSeries.labels entries.
+func appendLabels(buf []byte, ls []label) []byte {
+	for i := range ls {
+		buf = appendLabel(buf, &ls[i])
 	}
+	return buf
+}
+
+func appendLabel(buf []byte, l *label) []byte {
+	buf = append(buf, 0x0a) // TimeSeries.labels (1, bytes)
+	buf = binary.AppendUvarint(buf, uint64(l.size()))
+	buf = append(buf, 0x0a) // Label.name (1, bytes)
+	buf = binary.AppendUvarint(buf, uint64(len(l.name)))
+	buf = append(buf, l.name...)
+	buf = append(buf, 0x12) // Label.value (2, bytes)
+	buf = binary.AppendUvarint(buf, uint64(len(l.value)+len(l.suffix)))
+	buf = append(buf, l.value...)
+	return append(buf, l.suffix...)
+}
+
+// appendSample appends TimeSeries.samples: one sample (its encoding is sampleSize bytes).
+func appendSample(buf []byte, sampleSize int, v float64, ms int64) []byte {
 	buf = append(buf, 0x12) // TimeSeries.samples (2, bytes)
 	buf = binary.AppendUvarint(buf, uint64(sampleSize))
 	buf = append(buf, 0x09) // Sample.value (1, fixed64)
