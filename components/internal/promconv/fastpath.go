@@ -97,9 +97,12 @@ func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
 		if bytes.ContainsAny(value, "pP_") { // textparse keeps to pre-Go 1.13 float formats
 			return nil, false
 		}
-		v, err := strconv.ParseFloat(unsafeString(value), 64)
-		if err != nil {
-			return nil, false
+		v, ok := parseDecimal(value)
+		if !ok {
+			var err error
+			if v, err = strconv.ParseFloat(unsafeString(value), 64); err != nil {
+				return nil, false
+			}
 		}
 		s := fastSample{ln: ln, v: v}
 		if rest = trimBlank(rest); len(rest) > 0 {
@@ -107,6 +110,7 @@ func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
 			if len(trimBlank(after)) > 0 {
 				return nil, false
 			}
+			var err error
 			if s.ts, err = strconv.ParseInt(unsafeString(tsb), 10, 64); err != nil {
 				return nil, false
 			}
@@ -139,6 +143,48 @@ func seriesEnd(l []byte) int {
 		}
 	}
 	return len(l)
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal parses the values most lines carry (counts, token totals, seconds: an optional
+// minus, digits, an optional fraction) without strconv's general machinery, and says false
+// for anything else, which strconv.ParseFloat then parses. When the digits, point removed, fit
+// in 2^53 and the fraction has at most 22 digits, both the digits and the power of ten are
+// exact float64s, so their quotient is the correctly rounded value: what ParseFloat returns
+// (it takes the same shortcut).
+func parseDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var mant uint64
+	digits, frac, point := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if mant = mant*10 + uint64(c-'0'); mant > 1<<53 { // no overflow: it was <= 2^53
+				return 0, false
+			}
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac >= len(pow10) {
+		return 0, false
+	}
+	v := float64(mant) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 func trimBlank(b []byte) []byte {

@@ -1,6 +1,9 @@
 package promconv
 
 import (
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,5 +81,57 @@ func TestFastPathRefusesWhatTextparseMustJudge(t *testing.T) {
 			_, ok := c.resolveCached([]byte(body))
 			assert.Equal(t, tt.resolve, ok, "body:\n%s", body)
 		})
+	}
+}
+
+// TestParseDecimalAgreesWithStrconv: where parseDecimal answers, it answers exactly what
+// strconv.ParseFloat does (bit for bit, the sign of zero included), on hand-picked values and
+// on random decimals of every length around the 2^53 and 22-digit limits; it declines the
+// rest.
+func TestParseDecimalAgreesWithStrconv(t *testing.T) {
+	tests := []struct {
+		in       string
+		accepted bool
+	}{
+		{"0", true}, {"-0", true}, {"7", true}, {"1234567", true}, {"0.1", true}, {"-2.5", true},
+		{"0.1234567", true}, {"9007199254740992", true}, {"0.0000000000000000000001", true},
+		{"3.0000000000000000000001", false}, {"0.30000000000000004", false}, // digits beyond 2^53
+		{".5", true}, {"5.", true},
+		{"90071992547409919", false}, // beyond 2^53 digits: strconv rounds
+		{"1e3", false}, {"+1", false}, {"NaN", false}, {"+Inf", false}, {"-Inf", false},
+		{"1_000", false}, {"0x10", false}, {"", false}, {"-", false}, {".", false}, {"1.2.3", false},
+		{"0.00000000000000000000001", false}, // 23 fraction digits
+	}
+	check := func(in string, wantAccepted *bool) {
+		t.Helper()
+		got, ok := parseDecimal([]byte(in))
+		if wantAccepted != nil {
+			assert.Equal(t, *wantAccepted, ok, in)
+		}
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(in, 64)
+		require.NoError(t, err, in)
+		assert.Equal(t, math.Float64bits(want), math.Float64bits(got), in)
+	}
+	for _, tt := range tests {
+		check(tt.in, &tt.accepted)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200000; i++ {
+		var b strings.Builder
+		if rng.IntN(4) == 0 {
+			b.WriteByte('-')
+		}
+		n := 1 + rng.IntN(20)
+		point := rng.IntN(n + 1)
+		for j := 0; j < n; j++ {
+			if j == point && rng.IntN(2) == 0 {
+				b.WriteByte('.')
+			}
+			b.WriteByte(byte('0' + rng.IntN(10)))
+		}
+		check(b.String(), nil)
 	}
 }
