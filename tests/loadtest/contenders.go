@@ -204,13 +204,13 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 		if err != nil {
 			return nil, err
 		}
-		return localstack.StartProcessEnv(o.OursEnv, otelcol, "--config", cfg)
+		return startCold(o.OursEnv, otelcol, "--config", cfg)
 	case Stock:
 		cfg, err := write("stock.yaml", StockConfig(w, renames, sinkURL))
 		if err != nil {
 			return nil, err
 		}
-		return localstack.StartProcess(otelcol, "--config", cfg)
+		return startCold(nil, otelcol, "--config", cfg)
 	}
 	return nil, fmt.Errorf("unknown contender %q", name)
 }
