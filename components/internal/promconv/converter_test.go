@@ -1,6 +1,7 @@
 package promconv
 
 import (
+	"bytes"
 	"errors"
 	"sort"
 	"strings"
@@ -401,4 +402,33 @@ func canonical(t *testing.T, ms pmetric.MetricSlice) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestConverterKeepsNothingOfTheBody: the receiver lends a body's buffer to the next scrape of
+// any target as soon as Convert returns, so neither the metrics Convert produced nor the
+// converter's cache may point into it. Each real sample is converted from a buffer that is
+// then overwritten; that scrape's metrics and the next scrape's (through the cache) must equal
+// those of a converter whose buffers were left alone.
+func TestConverterKeepsNothingOfTheBody(t *testing.T) {
+	for _, name := range fixtures.All {
+		t.Run(name, func(t *testing.T) {
+			body := fixtures.Sample(name)
+			ct := textCT
+			lent, kept := NewConverter(0), NewConverter(0)
+			ts := t0
+			for i := 0; i < 2; i++ {
+				buf := bytes.Clone(body)
+				mLent, mKept := pmetric.NewMetricSlice(), pmetric.NewMetricSlice()
+				_, err := lent.Convert(buf, ct, ts, mLent)
+				require.NoError(t, err)
+				for j := range buf {
+					buf[j] = 'x'
+				}
+				_, err = kept.Convert(bytes.Clone(body), ct, ts, mKept)
+				require.NoError(t, err)
+				require.Equal(t, canonical(t, mKept), canonical(t, mLent), "scrape %d", i)
+				ts = ts.Add(15 * time.Second)
+			}
+		})
+	}
 }

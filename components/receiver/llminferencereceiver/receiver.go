@@ -28,6 +28,7 @@ type llmReceiver struct {
 	next    consumer.Metrics
 	obsrecv *receiverhelper.ObsReport
 	client  *http.Client
+	bodies  bodyPool // response-body buffers, lent to a scrape from its fetch to its conversion
 
 	// newKubeClient builds the Kubernetes client; tests replace it with a fake clientset.
 	newKubeClient func(AuthType) (kubernetes.Interface, error)

@@ -2,7 +2,6 @@ package llminferencereceiver
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -32,9 +31,7 @@ type scrapeLoop struct {
 	conv *promconv.Converter
 	res  pcommon.Resource // the target's resource, built once and copied into every scrape
 
-	buf      bytes.Buffer // response body, reused across scrapes
-	lastBody int          // length of the last body, to size buf for the next one
-	gz       *gzip.Reader
+	lastBody int // length of the last body, to size the buffer of the next one
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -100,6 +97,7 @@ func (l *scrapeLoop) scrape(ctx context.Context) {
 	var res promconv.Result
 	if err == nil {
 		res, err = l.conv.Convert(body, contentType, start, ms)
+		l.r.bodies.put(body) // the converter keeps nothing of the body
 	}
 	if err != nil && ctx.Err() != nil {
 		return // shutting down or target removed: not the target's fault
@@ -158,7 +156,8 @@ func (l *scrapeLoop) reportFailure(err error) {
 }
 
 // fetch GETs the target's metrics within scrape_timeout and returns the decompressed body,
-// at most limits.max_body_bytes long, and its content type.
+// at most limits.max_body_bytes long, in a buffer of the receiver's body pool (the caller puts
+// it back), and its content type.
 func (l *scrapeLoop) fetch(parent context.Context) ([]byte, string, error) {
 	cfg := l.r.cfg
 	ctx, cancel := context.WithTimeout(parent, cfg.ScrapeTimeout)
@@ -181,44 +180,25 @@ func (l *scrapeLoop) fetch(parent context.Context) ([]byte, string, error) {
 	}
 	var body io.Reader = resp.Body
 	if resp.Header.Get("Content-Encoding") == "gzip" {
-		if l.gz == nil {
-			l.gz, err = gzip.NewReader(resp.Body)
-		} else {
-			err = l.gz.Reset(resp.Body)
-		}
+		z, err := l.r.bodies.gzipReader(resp.Body)
 		if err != nil {
 			return nil, "", l.timeoutOr(ctx, fmt.Errorf("invalid gzip body: %w", err))
 		}
-		body = l.gz
+		defer l.r.bodies.gz.Put(z)
+		body = z
 	}
-	l.sizeBuffer()
-	n, err := l.buf.ReadFrom(io.LimitReader(body, cfg.Limits.MaxBodyBytes+1))
+	// Room for a body a little larger than the last one: read in one go, mostly.
+	b, err := l.r.bodies.read(body, l.lastBody+l.lastBody/16+bytes.MinRead, cfg.Limits.MaxBodyBytes)
 	if err != nil {
+		l.r.bodies.put(b)
 		return nil, "", l.timeoutOr(ctx, fmt.Errorf("reading body: %w", err))
 	}
-	if n > cfg.Limits.MaxBodyBytes {
-		l.buf.Reset()
+	if int64(len(b)) > cfg.Limits.MaxBodyBytes {
+		l.r.bodies.put(b)
 		return nil, "", fmt.Errorf("body exceeds limits.max_body_bytes (%d bytes)", cfg.Limits.MaxBodyBytes)
 	}
-	l.lastBody = int(n)
-	return l.buf.Bytes(), resp.Header.Get("Content-Type"), nil
-}
-
-// sizeBuffer makes room for a body a little larger than the last one. Left to ReadFrom, the
-// buffer grows by doubling and keeps up to twice a body's size for the life of the target, the
-// largest part of the heap on a node with big scrapes; sized from the last body it keeps about
-// 1.06 to 1.25 times. A buffer larger than that (the first read's doubling, a body that shrank)
-// is let go once and replaced by one of the right size.
-func (l *scrapeLoop) sizeBuffer() {
-	l.buf.Reset()
-	if l.lastBody == 0 {
-		return // nothing read yet: ReadFrom sizes the first body
-	}
-	want := l.lastBody + l.lastBody/16 + bytes.MinRead
-	if l.buf.Cap() > want+want/4 {
-		l.buf = bytes.Buffer{}
-	}
-	l.buf.Grow(want)
+	l.lastBody = len(b)
+	return b, resp.Header.Get("Content-Type"), nil
 }
 
 // timeoutOr turns an error caused by the scrape deadline into a clear timeout error.
