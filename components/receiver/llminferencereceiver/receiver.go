@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ type llmReceiver struct {
 	obsrecv *receiverhelper.ObsReport
 	client  *http.Client
 	bodies  bodyPool // response-body buffers, lent to a scrape from its fetch to its conversion
+	work    workers  // run conversions and the pipeline for the loops
 
 	// newKubeClient builds the Kubernetes client; tests replace it with a fake clientset.
 	newKubeClient func(AuthType) (kubernetes.Interface, error)
@@ -76,6 +78,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Metrics) (*ll
 // API server: discovery keeps retrying in the background, and static targets scrape meanwhile.
 func (r *llmReceiver) Start(_ context.Context, _ component.Host) error {
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	// Conversion is CPU work: more workers than CPUs would only queue in the scheduler.
+	r.work.start(runtime.GOMAXPROCS(0))
 	for i := range r.cfg.StaticTargets {
 		st := r.cfg.StaticTargets[i]
 		backend := st.Backend
@@ -96,7 +100,7 @@ func (r *llmReceiver) Start(_ context.Context, _ component.Host) error {
 	if r.cfg.Kubernetes.Enabled {
 		client, err := r.newKubeClient(r.cfg.Kubernetes.AuthType)
 		if err != nil {
-			r.cancel()
+			_ = r.Shutdown(context.Background()) // the static targets' loops and the workers
 			return err
 		}
 		r.disc = newPodDiscovery(r.cfg, client, r.logger, r.upsert, r.remove)
@@ -123,6 +127,7 @@ func (r *llmReceiver) Shutdown(context.Context) error {
 	for _, l := range loops {
 		<-l.done
 	}
+	r.work.stop()
 	return nil
 }
 

@@ -94,6 +94,14 @@ func (l *scrapeLoop) scrape(ctx context.Context) {
 	} else {
 		body, contentType, err = l.fetch(ctx)
 	}
+	// The rest goes deep (conversion, then the whole pipeline): it runs on a worker, so that
+	// this loop's goroutine keeps a small stack between scrapes.
+	l.r.work.do(func() { l.convert(ctx, start, md, ms, body, contentType, err) })
+}
+
+// convert converts a fetched body (or records the fetch's error) and hands the scrape's
+// metrics to the pipeline.
+func (l *scrapeLoop) convert(ctx context.Context, start time.Time, md pmetric.Metrics, ms pmetric.MetricSlice, body []byte, contentType string, err error) {
 	var res promconv.Result
 	if err == nil {
 		res, err = l.conv.Convert(body, contentType, start, ms)
