@@ -104,3 +104,6 @@ func (p *bodyPool) gzipReader(r io.Reader) (*gzip.Reader, error) {
 	}
 	return gzip.NewReader(r)
 }
+
+// putGzipReader returns a reader got from gzipReader once its body has been read.
+func (p *bodyPool) putGzipReader(z *gzip.Reader) { p.gz.Put(z) }

@@ -192,7 +192,7 @@ func (l *scrapeLoop) fetch(parent context.Context) ([]byte, string, error) {
 		if err != nil {
 			return nil, "", l.timeoutOr(ctx, fmt.Errorf("invalid gzip body: %w", err))
 		}
-		defer l.r.bodies.gz.Put(z)
+		defer l.r.bodies.putGzipReader(z)
 		body = z
 	}
 	// Room for a body a little larger than the last one: read in one go, mostly.
