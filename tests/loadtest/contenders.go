@@ -106,10 +106,12 @@ exporters:
 	} else {
 		b.WriteString(remoteWriteExporter(sinkURL))
 	}
-	ext := ""
+	// startup_pages as in the DaemonSet's configuration (configs/collector/daemonset.yaml).
+	b.WriteString("extensions:\n  startup_pages: {}\n")
+	ext := "  extensions: [startup_pages]\n"
 	if pprof != "" {
-		fmt.Fprintf(&b, "extensions:\n  pprof: {endpoint: %q}\n", pprof)
-		ext = "  extensions: [pprof]\n"
+		fmt.Fprintf(&b, "  pprof: {endpoint: %q}\n", pprof)
+		ext = "  extensions: [startup_pages, pprof]\n"
 	}
 	fmt.Fprintf(&b, `service:
 %s%s  pipelines:
