@@ -89,14 +89,50 @@ type series struct {
 	staleNext bool // series was exported by a successful scrape; it owes a stale marker when it goes
 }
 
-// line is the cached identity of one raw exposition line (`name{labels}`).
+// line is the cached identity of one raw exposition line (`name{labels}`). It is kept to 32
+// bytes (a size class of its own): there is one per sample line of every target.
 type line struct {
-	s       *series
-	role    role
-	bound   float64
-	famName string
-	famType model.MetricType
-	seen    uint64
+	s     *series
+	fam   *family // the family of the TYPE line above it, nil before any
+	bound float64
+	seen  uint32 // the low bits of the generation that last had this line: equality is all that is asked
+	role  role
+	typ   typeCode // the TYPE line's type
+}
+
+// typeCode is a family type (model.MetricType, a string) as a byte, for the line cache.
+type typeCode uint8
+
+const (
+	typeUnknown typeCode = iota
+	typeCounter
+	typeGauge
+	typeHistogram
+	typeGaugeHistogram
+	typeSummary
+	typeInfo
+	typeStateset
+	typeOther typeCode = 0xff // a type outside the list below: lines under it are never cached
+)
+
+var typeCodes = [...]model.MetricType{
+	typeUnknown: model.MetricTypeUnknown, typeCounter: model.MetricTypeCounter, typeGauge: model.MetricTypeGauge,
+	typeHistogram: model.MetricTypeHistogram, typeGaugeHistogram: model.MetricTypeGaugeHistogram,
+	typeSummary: model.MetricTypeSummary, typeInfo: model.MetricTypeInfo, typeStateset: model.MetricTypeStateset,
+}
+
+func codeOf(t model.MetricType) typeCode {
+	for i, c := range typeCodes {
+		if c == t {
+			return typeCode(i)
+		}
+	}
+	return typeOther
+}
+
+// matches tells whether a cached line can stand for a line under family fam of type typ.
+func (ln *line) matches(fam *family, typ typeCode) bool {
+	return ln != nil && !ln.s.dead && ln.fam == fam && ln.typ == typ && typ != typeOther
 }
 
 // lineKey identifies a sample line (its name and labels as written) by two independent 64-bit
@@ -134,8 +170,13 @@ type Converter struct {
 	byName   map[string]int // emitted metric name -> index in dst, for the current scrape
 	touched  []*series      // histograms/summaries seen in the current scrape
 	gen      uint64
-	fast     []fastSample // resolveCached's buffers, reused
-	fastFams []*family
+	fastFams []*family // resolveCached's families, reused
+
+	// strs interns the label names and values (and metric names) of this target's series: the
+	// same few model names, GPU ids and label names repeat on every series, and a series would
+	// otherwise keep the whole label text of the line it was built from.
+	strs     map[string]string
+	strsLive int // len(strs) after it was last rebuilt from the live series
 }
 
 // NewConverter returns a Converter that fails a scrape with more than maxSamples sample lines
@@ -149,6 +190,7 @@ func NewConverter(maxSamples int) *Converter {
 		series:     map[uint64]*series{},
 		families:   map[string]*family{},
 		byName:     map[string]int{},
+		strs:       map[string]string{},
 	}
 }
 
@@ -180,8 +222,16 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 		return res, fmt.Errorf("parse error: NUL byte at offset %d: not a text exposition", i)
 	}
 	if fastPath && isTextFormat(contentType) && len(c.lines) > 0 {
-		if samples, ok := c.resolveCached(body); ok {
-			return c.convertResolved(samples, ts, dst), nil
+		buf := fastSamples.Get().(*[]fastSample)
+		samples, ok := c.resolveCached(body, (*buf)[:0])
+		if ok {
+			res = c.convertResolved(samples, ts, dst)
+		}
+		clear(samples) // the pool must not keep this target's lines alive
+		*buf = samples[:0]
+		fastSamples.Put(buf)
+		if ok {
+			return res, nil
 		}
 	}
 	p, err := textparse.New(body, contentType, c.st, textparse.ParserOptions{
@@ -196,8 +246,8 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 	c.touched = c.touched[:0]
 	scrapeTS := pcommon.NewTimestampFromTime(ts)
 
-	var famName string
-	famType := model.MetricTypeUnknown
+	var fam *family
+	famType, famCode := model.MetricTypeUnknown, typeUnknown
 	for {
 		entry, err := p.Next()
 		if err != nil {
@@ -209,8 +259,8 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 		switch entry {
 		case textparse.EntryType:
 			name, t := p.Type()
-			famName = c.family(name).name
-			famType = t
+			fam = c.family(name)
+			famType, famCode = t, codeOf(t)
 		case textparse.EntryHelp:
 			name, help := p.Help()
 			if f := c.family(name); f.help != string(help) {
@@ -229,10 +279,10 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 			raw, tsp, v := p.Series()
 			key := keyOf(raw)
 			ln := c.lines[key]
-			if ln == nil || ln.s.dead || ln.famName != famName || ln.famType != famType {
-				ln = c.newLine(key, p, famName, famType)
+			if !ln.matches(fam, famCode) {
+				ln = c.newLine(key, p, fam, famType)
 			}
-			ln.seen = c.gen
+			ln.seen = uint32(c.gen)
 			pts := scrapeTS
 			if tsp != nil {
 				pts = pcommon.Timestamp(*tsp * int64(time.Millisecond))
@@ -261,7 +311,7 @@ func (c *Converter) convertResolved(samples []fastSample, ts time.Time, dst pmet
 	for i := range samples {
 		s := &samples[i]
 		res.Samples++
-		s.ln.seen = c.gen
+		s.ln.seen = uint32(c.gen)
 		pts := scrapeTS
 		if s.hasTS {
 			pts = pcommon.Timestamp(s.ts * int64(time.Millisecond))
@@ -328,11 +378,15 @@ func classify(famName string, famType model.MetricType, sName string) (string, k
 
 // newLine parses the labels of a line not in the cache (or whose cached identity is outdated)
 // and finds or creates its series.
-func (c *Converter) newLine(lk lineKey, p textparse.Parser, famName string, famType model.MetricType) *line {
+func (c *Converter) newLine(lk lineKey, p textparse.Parser, fam *family, famType model.MetricType) *line {
 	p.Labels(&c.lbls)
-	sName := c.lbls.Get(model.MetricNameLabel)
+	famName := ""
+	if fam != nil {
+		famName = fam.name
+	}
+	sName := c.intern(c.lbls.Get(model.MetricNameLabel))
 	name, k, r := classify(famName, famType, sName)
-	ln := &line{role: r, famName: famName, famType: famType}
+	ln := &line{role: r, fam: fam, typ: codeOf(famType)}
 	skip := ""
 	switch r {
 	case roleBucket, roleQuantile:
@@ -403,13 +457,40 @@ func (c *Converter) key(name, skip string) uint64 {
 	return d.Sum64()
 }
 
+// intern returns s as a string of its own, the same one for every series of the target.
+func (c *Converter) intern(s string) string {
+	if v, ok := c.strs[s]; ok {
+		return v
+	}
+	s = strings.Clone(s) // s is part of the line's whole label text
+	c.strs[s] = s
+	return s
+}
+
+// compactStrs rebuilds the intern table from the live series once it has doubled since the
+// last rebuild, so strings of series that went away (churning label values) are not kept.
+func (c *Converter) compactStrs() {
+	if len(c.strs) <= 2*c.strsLive+64 {
+		return
+	}
+	live := make(map[string]string, 2*c.strsLive)
+	for _, s := range c.series {
+		live[s.name] = s.name
+		for _, a := range s.attrs {
+			live[a.name] = a.name
+			live[a.value] = a.value
+		}
+	}
+	c.strs, c.strsLive = live, len(live)
+}
+
 func (c *Converter) attrs(skip string) []attr {
 	out := make([]attr, 0, c.lbls.Len())
 	c.lbls.Range(func(l labels.Label) {
 		if l.Name == model.MetricNameLabel || l.Name == skip {
 			return
 		}
-		out = append(out, attr{l.Name, l.Value})
+		out = append(out, attr{c.intern(l.Name), c.intern(l.Value)})
 	})
 	return out
 }
@@ -653,7 +734,7 @@ func (c *Converter) sweep(ts pcommon.Timestamp, dst pmetric.MetricSlice) (live, 
 		delete(c.series, k)
 	}
 	for k, ln := range c.lines {
-		if ln.seen != c.gen || ln.s.dead {
+		if ln.seen != uint32(c.gen) || ln.s.dead {
 			delete(c.lines, k)
 		}
 	}
@@ -662,6 +743,7 @@ func (c *Converter) sweep(ts pcommon.Timestamp, dst pmetric.MetricSlice) (live, 
 			delete(c.families, k)
 		}
 	}
+	c.compactStrs()
 	return live, stale
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -431,4 +432,22 @@ func TestConverterKeepsNothingOfTheBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTypeCodesAreDistinct: the line cache compares family types by code, so two types with
+// one code would let a line cached under one stand for a line under the other.
+func TestTypeCodesAreDistinct(t *testing.T) {
+	seen := map[typeCode]model.MetricType{}
+	for _, mt := range typeCodes {
+		code := codeOf(mt)
+		require.NotEqual(t, typeOther, code, mt)
+		prev, dup := seen[code]
+		require.False(t, dup, "%s and %s share code %d", prev, mt, code)
+		seen[code] = mt
+	}
+	assert.Equal(t, typeOther, codeOf("made-up"))
+	var ln *line
+	assert.False(t, ln.matches(nil, typeUnknown), "no cached line")
+	ln = &line{s: &series{}, typ: typeOther}
+	assert.False(t, ln.matches(nil, typeOther), "a line under an unlisted type is never reused")
 }

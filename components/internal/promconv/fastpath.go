@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
-
-	"github.com/prometheus/common/model"
 )
 
 // fastSample is one sample line of a steady-state scrape, resolved through the line cache.
@@ -22,19 +21,22 @@ var (
 	prefixType = []byte("# TYPE ")
 )
 
+// fastSamples lends resolveCached its buffer for one scrape. Conversions run on a few workers,
+// so a handful of buffers serve every target instead of one per target kept between scrapes.
+var fastSamples = sync.Pool{New: func() any { return new([]fastSample) }}
+
 // resolveCached is the steady-state fast path for the Prometheus text format: a scrape whose
 // every sample line is already in the line cache (same series text, same family) needs no
 // lexing of label sets, only a split of each line into its series text, value and timestamp.
-// It reads body without changing any state and returns the resolved samples, or ok=false as
+// It reads body without changing any state and returns the resolved samples appended to
+// samples (the caller's buffer, returned either way so that it can be reused), or ok=false as
 // soon as anything is new or unusual (a new series or family, changed HELP text, a format
 // detail it does not handle); the caller then converts the scrape with textparse, which
 // validates everything. Lines it accepts are exactly those textparse accepted before.
-func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
-	samples = c.fast[:0]
+func (c *Converter) resolveCached(body []byte, samples []fastSample) (_ []fastSample, ok bool) {
 	c.fastFams = c.fastFams[:0]
-	defer func() { c.fast = samples[:0] }()
-	var famName string
-	famType := model.MetricTypeUnknown
+	var fam *family
+	famType := typeUnknown
 	for len(body) > 0 {
 		var l []byte
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
@@ -51,74 +53,74 @@ func (c *Converter) resolveCached(body []byte) (samples []fastSample, ok bool) {
 				name, typ, found := bytes.Cut(l[len(prefixType):], []byte{' '})
 				f := c.families[string(name)]
 				if !found || f == nil {
-					return nil, false
+					return samples, false
 				}
 				switch string(typ) {
 				case "counter":
-					famType = model.MetricTypeCounter
+					famType = typeCounter
 				case "gauge":
-					famType = model.MetricTypeGauge
+					famType = typeGauge
 				case "histogram":
-					famType = model.MetricTypeHistogram
+					famType = typeHistogram
 				case "summary":
-					famType = model.MetricTypeSummary
+					famType = typeSummary
 				case "untyped":
-					famType = model.MetricTypeUnknown
+					famType = typeUnknown
 				default:
-					return nil, false
+					return samples, false
 				}
-				famName = f.name
+				fam = f
 				c.fastFams = append(c.fastFams, f)
 			case bytes.HasPrefix(l, prefixHelp):
 				name, help, _ := bytes.Cut(l[len(prefixHelp):], []byte{' '})
 				if f := c.families[string(name)]; f == nil || f.help != string(help) || bytes.IndexByte(help, '\\') >= 0 {
-					return nil, false // new or changed HELP: textparse unescapes and records it
+					return samples, false // new or changed HELP: textparse unescapes and records it
 				} else {
 					c.fastFams = append(c.fastFams, f)
 				}
 			case bytes.Contains(l, []byte("HELP")) || bytes.Contains(l, []byte("TYPE")):
-				return nil, false // metadata spelled in a way this path does not parse
+				return samples, false // metadata spelled in a way this path does not parse
 			}
 			continue // a plain comment
 		}
 		end := seriesEnd(l)
 		if end <= 0 {
-			return nil, false
+			return samples, false
 		}
 		ln := c.lines[keyOf(l[:end])]
-		if ln == nil || ln.s.dead || ln.famName != famName || ln.famType != famType {
-			return nil, false
+		if !ln.matches(fam, famType) {
+			return samples, false
 		}
 		rest := trimBlank(l[end:])
 		if len(rest) == len(l[end:]) { // no blank between series and value
-			return nil, false
+			return samples, false
 		}
 		value, rest := token(rest)
 		if bytes.ContainsAny(value, "pP_") { // textparse keeps to pre-Go 1.13 float formats
-			return nil, false
+			return samples, false
 		}
 		v, ok := parseDecimal(value)
 		if !ok {
 			var err error
 			if v, err = strconv.ParseFloat(unsafeString(value), 64); err != nil {
-				return nil, false
+				return samples, false
 			}
 		}
 		s := fastSample{ln: ln, v: v}
 		if rest = trimBlank(rest); len(rest) > 0 {
 			tsb, after := token(rest)
 			if len(trimBlank(after)) > 0 {
-				return nil, false
+				return samples, false
 			}
 			var err error
 			if s.ts, err = strconv.ParseInt(unsafeString(tsb), 10, 64); err != nil {
-				return nil, false
+				return samples, false
 			}
 			s.hasTS = true
 		}
 		samples = append(samples, s)
 		if c.maxSamples > 0 && len(samples) > c.maxSamples {
-			return nil, false // the slow path reports the limit
+			return samples, false // the slow path reports the limit
 		}
 	}
 	return samples, true

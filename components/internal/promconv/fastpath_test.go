@@ -78,7 +78,7 @@ func TestFastPathRefusesWhatTextparseMustJudge(t *testing.T) {
 			if strings.HasPrefix(tt.line, `a{b="c",d`) {
 				body = strings.Replace(prime, `a{b="c",d="e}f",g="h"} 2`+"\n", tt.line+"\n", 1)
 			}
-			_, ok := c.resolveCached([]byte(body))
+			_, ok := c.resolveCached([]byte(body), nil)
 			assert.Equal(t, tt.resolve, ok, "body:\n%s", body)
 		})
 	}
