@@ -22,7 +22,7 @@ func binarySpans(smaps io.Reader, addr uintptr) (spans []span, skipped int, err 
 	type mapping struct {
 		span
 		perms, path string
-		anonymous   int64
+		anonymous   uint64
 	}
 	var all []*mapping
 	var cur *mapping
@@ -36,11 +36,11 @@ func binarySpans(smaps io.Reader, addr uintptr) (spans []span, skipped int, err 
 			continue
 		}
 		if v, ok := strings.CutPrefix(line, "Anonymous:"); ok && cur != nil {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			n, err := bytesOfKB(v)
 			if err != nil {
 				return nil, 0, fmt.Errorf("smaps: %q: %w", line, err)
 			}
-			cur.anonymous = kb
+			cur.anonymous = n
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -67,6 +67,12 @@ func binarySpans(smaps io.Reader, addr uintptr) (spans []span, skipped int, err 
 		spans = append(spans, m.span)
 	}
 	return spans, skipped, nil
+}
+
+// bytesOfKB reads a /proc size field's value, "  1234 kB", as bytes.
+func bytesOfKB(v string) (uint64, error) {
+	kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+	return kb << 10, err
 }
 
 type header struct {

@@ -1,13 +1,12 @@
 package startuppagesextension
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"reflect"
-	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,11 +20,7 @@ import (
 // pages the kernel allows it only to the file's owner or a writer, and in the image the binary
 // belongs to root while the collector runs as 10001.
 func releaseExecutablePages() (released, error) {
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		return released{}, err
-	}
-	spans, skipped, err := binarySpans(bytes.NewReader(smaps), reflect.ValueOf(releaseExecutablePages).Pointer())
+	spans, skipped, err := ownSpans()
 	if err != nil {
 		return released{}, err
 	}
@@ -48,6 +43,15 @@ func releaseExecutablePages() (released, error) {
 	return r, nil
 }
 
+// ownSpans is binarySpans of this process: the mappings of the file that holds this code.
+func ownSpans() (spans []span, skipped int, err error) {
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return nil, 0, err
+	}
+	return binarySpans(bytes.NewReader(smaps), reflect.ValueOf(ownSpans).Pointer())
+}
+
 // madvise takes the span as addresses, not as a []byte: the mapping is not Go memory.
 func madvise(s span, advice int) error {
 	if _, _, e := unix.Syscall(unix.SYS_MADVISE, s.lo, s.hi-s.lo, uintptr(advice)); e != 0 {
@@ -62,14 +66,13 @@ func rssFile() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("RssFile:")); ok {
-			kb, err := strconv.ParseUint(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))), 10, 64)
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			n, err := bytesOfKB(v)
 			if err != nil {
-				return 0, fmt.Errorf("/proc/self/status: %q: %w", sc.Text(), err)
+				return 0, fmt.Errorf("/proc/self/status: %q: %w", strings.TrimSpace(line), err)
 			}
-			return kb << 10, nil
+			return n, nil
 		}
 	}
 	return 0, errors.New("/proc/self/status has no RssFile")

@@ -1,9 +1,7 @@
 package startuppagesextension
 
 import (
-	"bytes"
 	"os"
-	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,9 +15,7 @@ func TestReleaseUnmapsTheTestBinarysPagesAndKeepsItsState(t *testing.T) {
 	state[1] = 42 // a private copy of .data's page now holds the only 42
 	// Map every page of the binary's read-only mappings, so that what release gives back is
 	// most of RssFile, not as little as the test binary happened to touch.
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	require.NoError(t, err)
-	spans, _, err := binarySpans(bytes.NewReader(smaps), reflect.ValueOf(releaseExecutablePages).Pointer())
+	spans, _, err := ownSpans()
 	require.NoError(t, err)
 	mem, err := os.Open("/proc/self/mem")
 	require.NoError(t, err)
