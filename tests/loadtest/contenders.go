@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -199,6 +200,10 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 	if peer, form, ok := splitPeer(name); ok {
 		return startPeer(peer, form, w, o, sinkURL, dir, write)
 	}
+	name, bin, env := oursVariant(name, o.OursEnv)
+	if bin != "" {
+		otelcol = bin
+	}
 	switch name {
 	case Ours, OursPRW:
 		queue := filepath.Join(dir, "queue")
@@ -206,7 +211,7 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 		if err != nil {
 			return nil, err
 		}
-		return startCold(o.OursEnv, otelcol, "--config", cfg)
+		return startCold(env, otelcol, "--config", cfg)
 	case Stock:
 		cfg, err := write("stock.yaml", StockConfig(w, renames, sinkURL))
 		if err != nil {
@@ -219,3 +224,12 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 
 // promDuration formats d as Prometheus configuration durations are written (no fractions).
 func promDuration(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
+
+// oursVariant splits a variant of ours for A/B runs into the contender, its binary ("" for
+// the bench's) and its environment: "ours@/tmp/otelcol-before" runs another build,
+// "ours+GOMAXPROCS=2+GOGC=100" other settings, after env so that they win.
+func oursVariant(name string, env []string) (string, string, []string) {
+	parts := strings.Split(name, "+")
+	base, bin, _ := strings.Cut(parts[0], "@")
+	return base, bin, append(slices.Clip(env), parts[1:]...)
+}
