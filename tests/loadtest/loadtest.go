@@ -252,7 +252,8 @@ type RunOptions struct {
 // DaemonSetEnv is the Go runtime environment the shipped DaemonSet gives the collector
 // (configs/kubernetes/daemonset.yaml; a manifests test keeps them equal), so that the bench
 // measures ours as it runs in production.
-var DaemonSetEnv = []string{"GOGC=50"}
+// GOMAXPROCS is 1 because the DaemonSet derives it from its CPU limit, one core.
+var DaemonSetEnv = []string{"GOGC=50", "GOMAXPROCS=1"}
 
 // isDataSample says whether a delivered metric is one the workload served: a mapped engine
 // metric after renaming (or under its own name, for a peer's floor that renames nothing), or a

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
@@ -84,7 +86,12 @@ func TestManifests(t *testing.T) {
 			k, v, _ := strings.Cut(kv, "=")
 			i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == k })
 			require.GreaterOrEqual(t, i, 0, "the DaemonSet sets %s, as make bench runs ours", k)
-			assert.Equal(t, v, c.Env[i].Value, "%s: the DaemonSet and make bench (loadtest.DaemonSetEnv) differ", k)
+			got := c.Env[i].Value
+			if ref := c.Env[i].ValueFrom; ref != nil && ref.ResourceFieldRef != nil {
+				// As the kubelet resolves it: the container's resource over the divisor, rounded up.
+				got = resourceFieldValue(t, c, ref.ResourceFieldRef)
+			}
+			assert.Equal(t, v, got, "%s: the DaemonSet and make bench (loadtest.DaemonSetEnv) differ", k)
 		}
 		secret := objs["secret.yaml"].(*corev1.Secret)
 		require.Len(t, c.EnvFrom, 1)
@@ -208,4 +215,25 @@ func TestConfigMapPassesValidate(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	require.Error(t, err)
 	assert.Contains(t, string(out), "llminference_remote_write: endpoint")
+}
+
+// resourceFieldValue is what the kubelet gives an environment variable taken from the
+// container's resources: the quantity over the divisor (default 1), rounded up.
+func resourceFieldValue(t *testing.T, c corev1.Container, ref *corev1.ResourceFieldSelector) string {
+	t.Helper()
+	var q resource.Quantity
+	switch ref.Resource {
+	case "limits.cpu":
+		q = *c.Resources.Limits.Cpu()
+	case "requests.cpu":
+		q = *c.Resources.Requests.Cpu()
+	default:
+		t.Fatalf("resource %q: not one the bench's settings come from", ref.Resource)
+	}
+	require.False(t, q.IsZero(), "%s is set: without it the kubelet gives the node's allocatable", ref.Resource)
+	div := ref.Divisor
+	if div.IsZero() {
+		div = resource.MustParse("1")
+	}
+	return strconv.FormatInt((q.MilliValue()+div.MilliValue()-1)/div.MilliValue(), 10)
 }
