@@ -86,6 +86,12 @@ func (e *remoteWriteExporter) start(ctx context.Context, host component.Host) er
 		OnMemoryDrop: func(rec []byte) { // the queue's lock is held: count, nothing else
 			e.dropped(context.Background(), samplesOf([][]byte{rec}), metadata.ReasonDiskError)
 		},
+		OnCursorDamaged: func(err error) {
+			e.logger.Warn("The remote-write queue's cursor is damaged; sending all it holds again (backends take repeated samples as duplicates)", zap.Error(err))
+		},
+		// Many flush intervals' scrapes: a sender that keeps up never reads back what was just
+		// written; a backlog beyond it is read from disk.
+		TailBytes: min(4<<20, maxBytes/8),
 		OnCorrupt: func(rec []byte, n int64) {
 			// A record's own header may have survived the damage: count its samples if so.
 			e.logger.Error("Skipping a damaged part of the remote-write queue", zap.Int64("bytes", n))

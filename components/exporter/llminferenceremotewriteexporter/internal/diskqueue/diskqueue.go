@@ -6,6 +6,11 @@
 // a cursor file, replaced atomically, says how far the consumer has committed. After a crash the
 // consumer resumes at the cursor: the uncommitted head is delivered again, first, in order.
 //
+// Every record goes to disk before Push returns, in one write. With Options.TailBytes the newest
+// records are also kept in memory until committed, and Peek serves them from there: a sender
+// that keeps up never reads back what was just written (no open, read or allocation per
+// record), and only a backlog larger than the tail is read from disk.
+//
 // Layout of a segment: records of [4-byte big-endian length][4-byte CRC-32C of payload][payload].
 // A torn or corrupt tail (a crash in the middle of an append) is cut off when the queue opens.
 //
@@ -64,15 +69,16 @@ type Position struct {
 
 // Queue is safe for one producer side (Push, from many goroutines) and one consumer (Peek/Commit).
 type Queue struct {
-	dir         string
-	maxBytes    int64
-	segmentSize int64
-	sync        bool
-	dropOldest  bool
-	onDrop      func([]byte)
-	onCorrupt   func([]byte, int64)
-	memBytes    int64
-	onMemDrop   func([]byte)
+	dir             string
+	maxBytes        int64
+	segmentSize     int64
+	sync            bool
+	dropOldest      bool
+	onDrop          func([]byte)
+	onCorrupt       func([]byte, int64)
+	memBytes        int64
+	onMemDrop       func([]byte)
+	onCursorDamaged func(error)
 
 	mu       sync.Mutex
 	records  int64    // records not yet committed
@@ -87,6 +93,26 @@ type Queue struct {
 	// held are records the disk refused, oldest first, waiting to be written.
 	held      [][]byte
 	heldBytes int64
+	// tail are the newest records on disk, in order up to the end of the queue (Options.TailBytes).
+	tail      []tailRecord
+	tailBytes int64
+	tailMax   int64
+	spare     [][]byte // frames of committed tail records, for reuse
+	frame     []byte   // the frame of the record being written, without a tail
+	// cur is the cursor file, open for rewriting in place once a Commit has created it.
+	cur *os.File
+}
+
+// tailRecord is a record of the in-memory tail: its frame as on disk (header and payload) and
+// where it starts and ends in the queue.
+type tailRecord struct {
+	frame      []byte
+	start, end Position
+}
+
+// before says whether p comes before o in the queue.
+func (p Position) before(o Position) bool {
+	return p.Segment < o.Segment || (p.Segment == o.Segment && p.Offset < o.Offset)
 }
 
 // peekMark is a Peek's range: n records from from to to.
@@ -119,6 +145,13 @@ type Options struct {
 	// OnMemoryDrop, if set, is called (under the queue's lock) with each held record dropped:
 	// beyond MemoryBytes, or at Close when the disk still refuses it.
 	OnMemoryDrop func(payload []byte)
+	// OnCursorDamaged, if set, is called at Open when the cursor file cannot be read as one (a
+	// power loss in the middle of its rewrite, damage): the queue then delivers all it holds
+	// again, from its oldest segment.
+	OnCursorDamaged func(err error)
+	// TailBytes keeps up to this many bytes of the newest records in memory, besides on disk,
+	// for Peek to serve without reading the disk; 0 keeps none.
+	TailBytes int64
 }
 
 // Open opens (or creates) the queue in dir, which it locks against other processes until Close.
@@ -147,7 +180,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 func open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{dir: dir, maxBytes: opts.MaxBytes, segmentSize: opts.SegmentBytes, sync: opts.Sync,
 		dropOldest: opts.DropOldest, onDrop: opts.OnDrop, onCorrupt: opts.OnCorrupt, memBytes: opts.MemoryBytes, onMemDrop: opts.OnMemoryDrop,
-		sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
+		onCursorDamaged: opts.OnCursorDamaged, tailMax: opts.TailBytes, sizes: map[uint64]int64{}, notify: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -271,10 +304,53 @@ func (q *Queue) readCursor() error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Sscanf(string(b), "%d %d", &q.cursor.Segment, &q.cursor.Offset); err != nil {
-		return fmt.Errorf("disk queue cursor %q: %w", b, err)
+	pos, err := parseCursor(b)
+	if err != nil {
+		// Lose nothing: deliver everything on disk again (at least once), and say so.
+		if len(q.segments) > 0 {
+			q.cursor = Position{Segment: q.segments[0]}
+		}
+		if q.onCursorDamaged != nil {
+			q.onCursorDamaged(fmt.Errorf("disk queue cursor %q: %w", b, err))
+		}
+	} else {
+		q.cursor = pos
 	}
 	return nil
+}
+
+// The cursor file is "<segment> <offset> <crc>\n" in fixed-width fields, so that every
+// rewrite in place covers the whole of the previous one; the CRC-32C of the first two fields
+// tells a cursor torn by a power loss from a valid one. (Cursors written before it was rewritten
+// in place, "<segment> <offset>", are read too.)
+const cursorFormat = "%020d %020d %08x\n"
+
+func formatCursor(pos Position) []byte {
+	head := fmt.Sprintf("%020d %020d", pos.Segment, pos.Offset)
+	return fmt.Appendf(nil, cursorFormat, pos.Segment, pos.Offset, crc32.Checksum([]byte(head), castagnoli))
+}
+
+func parseCursor(b []byte) (Position, error) {
+	var pos Position
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 && len(fields) != 3 {
+		return pos, errors.New("want a segment, an offset and a checksum")
+	}
+	seg, err := strconv.ParseUint(fields[0], 10, 64)
+	if err != nil {
+		return pos, err
+	}
+	off, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil || off < 0 {
+		return pos, fmt.Errorf("offset %q", fields[1])
+	}
+	if len(fields) == 3 {
+		sum, err := strconv.ParseUint(fields[2], 16, 32)
+		if err != nil || uint32(sum) != crc32.Checksum([]byte(fields[0]+" "+fields[1]), castagnoli) {
+			return pos, errors.New("checksum mismatch: torn or damaged")
+		}
+	}
+	return Position{Segment: seg, Offset: off}, nil
 }
 
 // Records is the number of records not yet committed, held ones included.
@@ -364,6 +440,7 @@ func (q *Queue) dropHeadLocked() error {
 	q.segments = q.segments[1:]
 	q.cursor = Position{Segment: q.segments[0]}
 	q.records -= dropped
+	q.trimTailLocked(Position{Segment: id, Offset: 1 << 62}, false)
 	return q.syncDir()
 }
 
@@ -432,13 +509,12 @@ func (q *Queue) appendLocked(payload []byte) error {
 		}
 		last = q.segments[len(q.segments)-1]
 	}
-	var hdr [headerSize]byte
-	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)))
-	binary.BigEndian.PutUint32(hdr[4:8], crc32.Checksum(payload, castagnoli))
-	_, err := q.w.Write(hdr[:])
-	if err == nil {
-		_, err = q.w.Write(payload)
-	}
+	// Header and payload in one buffer: one write per record.
+	frame := q.frameBuffer(int(rec))
+	binary.BigEndian.PutUint32(frame[:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(frame[4:8], crc32.Checksum(payload, castagnoli))
+	copy(frame[headerSize:], payload)
+	_, err := q.w.Write(frame)
 	if err == nil && q.sync {
 		err = q.w.Sync()
 	}
@@ -446,11 +522,99 @@ func (q *Queue) appendLocked(payload []byte) error {
 		// Leave no partial (or unsynced) record behind for the next append.
 		_ = q.w.Truncate(q.sizes[last])
 		_, _ = q.w.Seek(q.sizes[last], io.SeekStart)
+		q.recycle(frame)
 		return err
 	}
+	start := Position{Segment: last, Offset: q.sizes[last]}
 	q.sizes[last] += rec
 	q.records++
+	if q.tailMax > 0 {
+		q.tail = append(q.tail, tailRecord{frame: frame, start: start, end: Position{Segment: last, Offset: q.sizes[last]}})
+		q.tailBytes += rec
+		for q.tailBytes > q.tailMax {
+			// Forgotten, not recycled: a Peek may have returned it and the sender hold it.
+			q.tailBytes -= int64(len(q.tail[0].frame))
+			q.tail[0] = tailRecord{}
+			q.tail = q.tail[1:]
+		}
+	}
 	return nil
+}
+
+// frameBuffer returns a buffer of n bytes for a record's frame: a spare one when the frame will
+// join the tail, else the one reused from write to write.
+func (q *Queue) frameBuffer(n int) []byte {
+	if q.tailMax <= 0 {
+		if cap(q.frame) < n || cap(q.frame) > 4*n+(64<<10) {
+			q.frame = make([]byte, n) // also lets an outsized record's buffer go
+		}
+		return q.frame[:n]
+	}
+	for i, b := range q.spare {
+		if cap(b) >= n && cap(b) <= 2*n+4096 {
+			last := len(q.spare) - 1
+			q.spare[i], q.spare[last] = q.spare[last], nil
+			q.spare = q.spare[:last]
+			return b[:n]
+		}
+	}
+	return make([]byte, n, n+n/8)
+}
+
+// maxSpare bounds the spare frames kept for reuse: about one flush interval's scrapes.
+const maxSpare = 32
+
+// recycle keeps the frame of a record that left the tail (committed, or never written) for
+// reuse.
+func (q *Queue) recycle(frame []byte) {
+	if q.tailMax > 0 && len(q.spare) < maxSpare {
+		q.spare = append(q.spare, frame)
+	}
+}
+
+// trimTailLocked forgets the tail's records before pos, recycling their frames when they
+// were delivered (a Commit: nobody holds them any more).
+func (q *Queue) trimTailLocked(pos Position, delivered bool) {
+	n := 0
+	for n < len(q.tail) && !pos.before(q.tail[n].end) {
+		q.tailBytes -= int64(len(q.tail[n].frame))
+		if delivered {
+			q.recycle(q.tail[n].frame)
+		}
+		q.tail[n] = tailRecord{}
+		n++
+	}
+	q.tail = q.tail[n:]
+	if len(q.tail) == 0 {
+		q.tail = nil // the backing array's start moved on: let it go
+	}
+}
+
+// peekTailLocked serves a Peek from the tail when the tail holds the record at pos.
+func (q *Queue) peekTailLocked(pos Position, maxRecords int, maxBytes int64) ([][]byte, Position, bool) {
+	i := 0
+	if len(q.tail) > 0 && pos.Offset == q.sizes[pos.Segment] && q.tail[0].start == (Position{Segment: pos.Segment + 1}) {
+		// pos is the end of a consumed segment, and the tail starts with the next one.
+	} else {
+		for i < len(q.tail) && q.tail[i].start != pos && (i == 0 || q.tail[i-1].end != pos) {
+			i++
+		}
+	}
+	if i == len(q.tail) {
+		return nil, pos, false
+	}
+	var out [][]byte
+	var total int64
+	for ; i < len(q.tail) && len(out) < maxRecords; i++ {
+		payload := q.tail[i].frame[headerSize:]
+		if len(out) > 0 && total+int64(len(payload)) > maxBytes {
+			break // the budget is exceeded only by a single first record
+		}
+		out = append(out, payload)
+		total += int64(len(payload))
+		pos = q.tail[i].end
+	}
+	return out, pos, true
 }
 
 // holdLocked keeps a record the disk refused (err) in memory, within MemoryBytes, dropping the
@@ -529,9 +693,15 @@ func (q *Queue) syncDir() error {
 func (q *Queue) Notify() <-chan struct{} { return q.notify }
 
 // Peek returns up to maxRecords records and at most maxBytes of payload (but always the first
-// record) from the committed position on, and the position after them. Nothing is removed.
+// record) from the committed position on, and the position after them. Nothing is removed. The
+// records are the caller's to read, not to change, until the Commit that moves past them.
 func (q *Queue) Peek(maxRecords int, maxBytes int64) ([][]byte, Position, error) {
 	q.mu.Lock()
+	if out, pos, ok := q.peekTailLocked(q.cursor, maxRecords, maxBytes); ok {
+		q.lastPeek = peekMark{from: q.cursor, to: pos, n: int64(len(out))}
+		q.mu.Unlock()
+		return out, pos, nil
+	}
 	segments := append([]uint64(nil), q.segments...)
 	sizes := make(map[uint64]int64, len(q.sizes))
 	for k, v := range q.sizes {
@@ -631,6 +801,7 @@ func (q *Queue) Commit(pos Position) error {
 	err := q.persistCursor(pos)
 	exact := q.lastPeek.from == q.cursor && q.lastPeek.to == pos && q.lastPeek.n >= 0
 	q.cursor = pos
+	q.trimTailLocked(pos, true)
 	if last := q.segments[len(q.segments)-1]; len(q.held) > 0 && pos.Segment == last && pos.Offset == q.sizes[last] && pos.Offset > 0 {
 		// Records wait in memory and the reader consumed all the disk has: start a new segment
 		// so that the consumed one is deleted below, which may be the room they need.
@@ -652,29 +823,42 @@ func (q *Queue) Commit(pos Position) error {
 	return err
 }
 
-// persistCursor writes pos as the cursor file, atomically (a new file renamed over the old).
+// persistCursor writes pos as the cursor file. The first time after Open it writes a new file
+// and renames it over the old one (atomic, whatever the old one held) and keeps it open; from
+// then on it rewrites it in place, one write of the same length (and an fsync with
+// Options.Sync) instead of a create, a write, a close and a rename per Commit.
 func (q *Queue) persistCursor(pos Position) error {
+	b := formatCursor(pos)
+	if q.cur != nil {
+		_, err := q.cur.WriteAt(b, 0)
+		if err == nil && q.sync {
+			err = q.cur.Sync()
+		}
+		if err == nil {
+			return nil
+		}
+		// Start over with a new file next time: this one may hold a part of b.
+		_ = q.cur.Close()
+		q.cur = nil
+		return err
+	}
 	tmp := filepath.Join(q.dir, cursorFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(f, "%d %d", pos.Segment, pos.Offset); err != nil {
+	_, err = f.Write(b)
+	if err == nil && q.sync {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(q.dir, cursorFile))
+	}
+	if err != nil {
 		f.Close()
 		return err
 	}
-	if q.sync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(q.dir, cursorFile)); err != nil {
-		return err
-	}
+	q.cur = f
 	return q.syncDir()
 }
 
@@ -697,6 +881,9 @@ func (q *Queue) Close() error {
 		q.held, q.heldBytes = nil, 0
 	}
 	err = errors.Join(err, q.w.Close())
+	if q.cur != nil {
+		err = errors.Join(err, q.cur.Close())
+	}
 	if q.lock != nil {
 		err = errors.Join(err, q.lock.Close()) // closing releases the lock
 	}

@@ -151,6 +151,9 @@ func TestPeekByteLimitReturnsAtLeastOne(t *testing.T) {
 // without any further write.
 func crash(q *Queue) {
 	_ = q.w.Close()
+	if q.cur != nil {
+		_ = q.cur.Close()
+	}
 	if q.lock != nil {
 		_ = q.lock.Close()
 	}
