@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -31,6 +32,9 @@ type llmReceiver struct {
 	client  *http.Client
 	bodies  bodyPool // response-body buffers, lent to a scrape from its fetch to its conversion
 	work    workers  // run conversions and the pipeline for the loops
+	// schedule sets every loop's scrape instants; targets is len(loops), for its waves.
+	schedule schedule
+	targets  atomic.Int64
 
 	// newKubeClient builds the Kubernetes client; tests replace it with a fake clientset.
 	newKubeClient func(AuthType) (kubernetes.Interface, error)
@@ -62,7 +66,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Metrics) (*ll
 		// We ask for gzip ourselves so that the decompressed size can be capped.
 		DisableCompression: true,
 	}
-	return &llmReceiver{
+	r := &llmReceiver{
 		cfg:           cfg,
 		set:           set,
 		logger:        set.Logger,
@@ -71,7 +75,10 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Metrics) (*ll
 		client:        &http.Client{Transport: transport},
 		newKubeClient: newKubeClient,
 		loops:         map[string]*scrapeLoop{},
-	}, nil
+	}
+	r.schedule = schedule{interval: cfg.CollectionInterval, phase: time.Duration(hash64(cfg.Kubernetes.NodeName) % uint64(cfg.CollectionInterval)),
+		targets: func() int { return int(r.targets.Load()) }}
+	return r, nil
 }
 
 // Start starts the static targets' loops and Kubernetes discovery. It does not wait for the
@@ -147,6 +154,7 @@ func (r *llmReceiver) upsert(t *target) {
 	var ctx context.Context
 	ctx, l.cancel = context.WithCancel(r.ctx)
 	r.loops[t.key] = l
+	r.targets.Store(int64(len(r.loops)))
 	r.mu.Unlock()
 	if old != nil {
 		r.stopLoop(old)
@@ -161,6 +169,7 @@ func (r *llmReceiver) remove(key string) {
 	r.mu.Lock()
 	l := r.loops[key]
 	delete(r.loops, key)
+	r.targets.Store(int64(len(r.loops)))
 	r.mu.Unlock()
 	if l != nil {
 		r.logger.Info("Stopped scraping target", zap.String("target", l.t.url), zap.String("namespace", l.t.Namespace), zap.String("pod", l.t.Pod))

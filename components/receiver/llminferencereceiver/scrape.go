@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net/http"
 	"strconv"
@@ -46,39 +45,28 @@ func newScrapeLoop(r *llmReceiver, t *target) *scrapeLoop {
 	return l
 }
 
-// offset spreads targets over the interval, deterministically per target, so that a node's
-// targets are not all scraped at the same instant.
-func offset(key string, interval time.Duration) time.Duration {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(key))
-	return time.Duration(h.Sum64() % uint64(interval))
-}
-
 func (l *scrapeLoop) run(ctx context.Context) {
 	defer close(l.done)
-	interval := l.r.cfg.CollectionInterval
-	first := offset(l.t.key, interval)
+	sched, interval := l.r.schedule, l.r.cfg.CollectionInterval
+	due := sched.next(l.t.key, time.Now())
 	if l.t.Kind == scrapecontract.KindGPUExporter {
 		// The processor joins GPU series to pods it has seen scraped; a GPU scrape before
 		// the engines' first ones would be fetched only to be dropped. Start one interval later.
-		first += interval
+		due = due.Add(interval)
 	}
-	timer := time.NewTimer(first)
+	timer := time.NewTimer(time.Until(due))
 	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-timer.C:
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
 	for {
-		l.scrape(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		l.scrape(ctx)
+		// The next instant at least half an interval after this one, and not already past (a
+		// scrape slower than the interval skips instants, as a ticker drops ticks).
+		due = sched.next(l.t.key, maxTime(due.Add(interval/2), time.Now()))
+		timer.Reset(time.Until(due))
 	}
 }
 
