@@ -9,10 +9,10 @@ import (
 // in waves instead of each at an offset of its own: a scrape that starts while the process is
 // idle wakes its threads and the Go runtime's monitor thread, which then polls every 20 µs
 // until the process idles again, so scraping a node's targets together pays that once per wave
-// rather than once per target (make bench, interleaved: 23% less CPU per sample on the node workload, 51% on stress). A wave's
-// responses wait together for conversion, so a wave is bounded; more targets spread over the
-// interval in several waves. Prometheus and vmagent spread every target by default; vmagent's
-// scrape_align_interval aligns them.
+// rather than once per target (make bench, interleaved: 23% less CPU per sample on the node
+// workload, 51% on stress). A wave's responses wait together for conversion, so a wave is
+// bounded; more targets spread over the interval in several waves. Prometheus and vmagent
+// spread every target by default; vmagent's scrape_align_interval aligns them.
 const targetsPerWave = 16
 
 // schedule says when a collector's targets are scraped: at instants every interval, at a
