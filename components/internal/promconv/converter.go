@@ -164,7 +164,7 @@ type Converter struct {
 	st       *labels.SymbolTable
 	lbls     labels.Labels
 	digest   *xxhash.Digest
-	lines    map[lineKey]*line
+	lines    lineTable
 	series   map[uint64]*series
 	families map[string]*family
 	byName   map[string]int // emitted metric name -> index in dst, for the current scrape
@@ -186,7 +186,6 @@ func NewConverter(maxSamples int) *Converter {
 		maxSamples: maxSamples,
 		st:         labels.NewSymbolTable(),
 		digest:     xxhash.New(),
-		lines:      map[lineKey]*line{},
 		series:     map[uint64]*series{},
 		families:   map[string]*family{},
 		byName:     map[string]int{},
@@ -221,7 +220,7 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 	if i := bytes.IndexByte(body, 0); i >= 0 {
 		return res, fmt.Errorf("parse error: NUL byte at offset %d: not a text exposition", i)
 	}
-	if fastPath && isTextFormat(contentType) && len(c.lines) > 0 {
+	if fastPath && isTextFormat(contentType) && c.lines.len() > 0 {
 		buf := fastSamples.Get().(*[]fastSample)
 		samples, ok := c.resolveCached(body, (*buf)[:0])
 		if ok {
@@ -278,7 +277,7 @@ func (c *Converter) convert(body []byte, contentType string, ts time.Time, dst p
 			}
 			raw, tsp, v := p.Series()
 			key := keyOf(raw)
-			ln := c.lines[key]
+			ln := c.lines.get(key)
 			if !ln.matches(fam, famCode) {
 				ln = c.newLine(key, p, fam, famType)
 			}
@@ -407,7 +406,7 @@ func (c *Converter) newLine(lk lineKey, p textparse.Parser, fam *family, famType
 		// separate gauge family `<base>_created` after the family itself.
 		if s := c.createdTarget(strings.TrimSuffix(sName, "_created")); s != nil {
 			ln.role, ln.s = roleCreated, s
-			c.lines[lk] = ln
+			c.lines.put(lk, ln)
 			return ln
 		}
 	}
@@ -421,7 +420,7 @@ func (c *Converter) newLine(lk lineKey, p textparse.Parser, fam *family, famType
 		c.series[key] = s
 	}
 	ln.s = s
-	c.lines[lk] = ln
+	c.lines.put(lk, ln)
 	return ln
 }
 
@@ -733,11 +732,8 @@ func (c *Converter) sweep(ts pcommon.Timestamp, dst pmetric.MetricSlice) (live, 
 		s.dead = true
 		delete(c.series, k)
 	}
-	for k, ln := range c.lines {
-		if ln.seen != uint32(c.gen) || ln.s.dead {
-			delete(c.lines, k)
-		}
-	}
+	gen := uint32(c.gen)
+	c.lines.retain(func(ln *line) bool { return ln.seen == gen && !ln.s.dead })
 	for k, f := range c.families {
 		if f.seen != c.gen {
 			delete(c.families, k)
@@ -761,7 +757,7 @@ func (c *Converter) AppendStale(ts time.Time, dst pmetric.MetricSlice) int {
 		s.dead = true
 	}
 	clear(c.series)
-	clear(c.lines)
+	c.lines.reset()
 	return n
 }
 

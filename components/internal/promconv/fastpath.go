@@ -87,7 +87,7 @@ func (c *Converter) resolveCached(body []byte, samples []fastSample) (_ []fastSa
 		if end <= 0 {
 			return samples, false
 		}
-		ln := c.lines[keyOf(l[:end])]
+		ln := c.lines.get(keyOf(l[:end]))
 		if !ln.matches(fam, famType) {
 			return samples, false
 		}
