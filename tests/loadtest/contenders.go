@@ -217,7 +217,7 @@ func StartContender(name string, w *Workload, o RunOptions, sinkURL, dir string)
 		if err != nil {
 			return nil, err
 		}
-		return startCold(nil, otelcol, "--config", cfg)
+		return startCold(OneCoreEnv, otelcol, "--config", cfg)
 	}
 	return nil, fmt.Errorf("unknown contender %q", name)
 }

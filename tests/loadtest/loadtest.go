@@ -252,8 +252,13 @@ type RunOptions struct {
 // DaemonSetEnv is the Go runtime environment the shipped DaemonSet gives the collector
 // (configs/kubernetes/daemonset.yaml; a manifests test keeps them equal), so that the bench
 // measures ours as it runs in production.
-// GOMAXPROCS is 1 because the DaemonSet derives it from its CPU limit, one core.
-var DaemonSetEnv = []string{"GOGC=50", "GOMAXPROCS=1"}
+var DaemonSetEnv = append([]string{"GOGC=50"}, OneCoreEnv...)
+
+// OneCoreEnv is how a Go program runs in a pod limited to one core, as the DaemonSet's is:
+// one scheduler thread. Every contender gets it, so that each is measured as it would run
+// there: the DaemonSet gives ours GOMAXPROCS from its CPU limit, vmagent sets it from the CPU
+// quota itself, and the others take it as well as any setting of theirs.
+var OneCoreEnv = []string{"GOMAXPROCS=1"}
 
 // isDataSample says whether a delivered metric is one the workload served: a mapped engine
 // metric after renaming (or under its own name, for a peer's floor that renames nothing), or a

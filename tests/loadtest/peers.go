@@ -142,7 +142,7 @@ func startPeer(peer, form string, w *Workload, o RunOptions, sinkURL, dir string
 		if peer == VMAgent1151 {
 			args = append(args, "-sortLabels") // the sink wants labels sorted, as the protocol says
 		}
-		return startCold(nil, bin, args...)
+		return startCold(OneCoreEnv, bin, args...)
 	case PromAgent242, PromAgent316:
 		cfg, err := write("prometheus.yml", fmt.Sprintf(`%sremote_write:
   - url: %s
@@ -156,7 +156,7 @@ func startPeer(peer, form string, w *Workload, o RunOptions, sinkURL, dir string
 		if peer == PromAgent242 {
 			agent = "--enable-feature=agent"
 		}
-		return startCold(nil, bin, agent, "--config.file="+cfg, "--storage.agent.path="+filepath.Join(dir, "agent"),
+		return startCold(OneCoreEnv, bin, agent, "--config.file="+cfg, "--storage.agent.path="+filepath.Join(dir, "agent"),
 			"--web.listen-address=127.0.0.1:0", "--log.level=warn")
 	}
 	return nil, fmt.Errorf("unknown peer %q", peer)
