@@ -25,7 +25,7 @@ func main() {
 	prometheus := flag.String("prometheus", "prometheus", "Prometheus 2.42 binary (Debian: prometheus), run as an agent")
 	prometheus3 := flag.String("prometheus3", ".cache/tools/prometheus-3.16.0/prometheus", "Prometheus 3.16 binary (make prometheus3), run as an agent")
 	workloads := flag.String("workloads", "node,stress,scale", "workloads to run: node (every contender in every form), stress (each peer in its cheapest form on node), scale (ours and the cheapest peer at -scale times node)")
-	contenders := flag.String("contenders", strings.Join(loadtest.AllContenders, ","), "contenders of the node workload, in turn order")
+	contenders := flag.String("contenders", strings.Join(loadtest.AllContenders, ","), "contenders of the node workload, in turn order; ours@<binary> and ours+KEY=VALUE run variants of ours (another build, runtime settings) for A/B runs")
 	interval := flag.Duration("interval", 2*time.Second, "scrape interval of node and stress (15 s in production, shortened for the run)")
 	scale := flag.String("scale", "1,4,16", "scale curve: factors of the node workload (squares)")
 	scaleInterval := flag.Duration("scale-interval", 5*time.Second, "scrape interval of the scale curve")
