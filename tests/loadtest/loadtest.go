@@ -252,7 +252,7 @@ type RunOptions struct {
 // DaemonSetEnv is the Go runtime environment the shipped DaemonSet gives the collector
 // (configs/kubernetes/daemonset.yaml; a manifests test keeps them equal), so that the bench
 // measures ours as it runs in production.
-var DaemonSetEnv = append([]string{"GOGC=50"}, OneCoreEnv...)
+var DaemonSetEnv = append([]string{"GOGC=25"}, OneCoreEnv...)
 
 // OneCoreEnv is how a Go program runs in a pod limited to one core, as the DaemonSet's is:
 // one scheduler thread. Every contender gets it, so that each is measured as it would run
