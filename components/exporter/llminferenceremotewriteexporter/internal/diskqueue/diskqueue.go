@@ -3,7 +3,8 @@
 // Remote write needs both properties: a backend refuses samples older than what it already holds
 // for a series, so records must leave in the order they came in, also across a crash; and a record
 // may be forgotten only after the backend accepted it. Records are appended to segment files;
-// a cursor file, replaced atomically, says how far the consumer has committed. After a crash the
+// a cursor file (created by renaming, then rewritten in place, with a checksum) says how far the
+// consumer has committed. After a crash the
 // consumer resumes at the cursor: the uncommitted head is delivered again, first, in order.
 //
 // Every record goes to disk before Push returns, in one write. With Options.TailBytes the newest
@@ -319,15 +320,13 @@ func (q *Queue) readCursor() error {
 	return nil
 }
 
-// The cursor file is "<segment> <offset> <crc>\n" in fixed-width fields, so that every
-// rewrite in place covers the whole of the previous one; the CRC-32C of the first two fields
-// tells a cursor torn by a power loss from a valid one. (Cursors written before it was rewritten
-// in place, "<segment> <offset>", are read too.)
-const cursorFormat = "%020d %020d %08x\n"
-
+// formatCursor writes pos as the cursor file holds it: "<segment> <offset> <crc>\n" in
+// fixed-width fields, so that every rewrite in place covers the whole of the previous one; the
+// CRC-32C of the first two fields tells a cursor torn by a power loss from a valid one.
+// (parseCursor also reads those written before, "<segment> <offset>".)
 func formatCursor(pos Position) []byte {
-	head := fmt.Sprintf("%020d %020d", pos.Segment, pos.Offset)
-	return fmt.Appendf(nil, cursorFormat, pos.Segment, pos.Offset, crc32.Checksum([]byte(head), castagnoli))
+	b := fmt.Appendf(nil, "%020d %020d", pos.Segment, pos.Offset)
+	return fmt.Appendf(b, " %08x\n", crc32.Checksum(b, castagnoli))
 }
 
 func parseCursor(b []byte) (Position, error) {
@@ -440,7 +439,7 @@ func (q *Queue) dropHeadLocked() error {
 	q.segments = q.segments[1:]
 	q.cursor = Position{Segment: q.segments[0]}
 	q.records -= dropped
-	q.trimTailLocked(Position{Segment: id, Offset: 1 << 62}, false)
+	q.trimTailLocked(Position{Segment: id + 1}, false) // the dropped segment's records
 	return q.syncDir()
 }
 
@@ -533,9 +532,7 @@ func (q *Queue) appendLocked(payload []byte) error {
 		q.tailBytes += rec
 		for q.tailBytes > q.tailMax {
 			// Forgotten, not recycled: a Peek may have returned it and the sender hold it.
-			q.tailBytes -= int64(len(q.tail[0].frame))
-			q.tail[0] = tailRecord{}
-			q.tail = q.tail[1:]
+			q.trimTailLocked(q.tail[0].end, false)
 		}
 	}
 	return nil
@@ -590,22 +587,20 @@ func (q *Queue) trimTailLocked(pos Position, delivered bool) {
 	}
 }
 
-// peekTailLocked serves a Peek from the tail when the tail holds the record at pos.
+// peekTailLocked serves a Peek from the tail when the tail starts at pos, the committed
+// position. It never starts before it (a Commit forgets what it passes), so otherwise a backlog
+// older than the tail is on disk only.
 func (q *Queue) peekTailLocked(pos Position, maxRecords int, maxBytes int64) ([][]byte, Position, bool) {
-	i := 0
-	if len(q.tail) > 0 && pos.Offset == q.sizes[pos.Segment] && q.tail[0].start == (Position{Segment: pos.Segment + 1}) {
-		// pos is the end of a consumed segment, and the tail starts with the next one.
-	} else {
-		for i < len(q.tail) && q.tail[i].start != pos && (i == 0 || q.tail[i-1].end != pos) {
-			i++
-		}
+	if len(q.tail) == 0 {
+		return nil, pos, false
 	}
-	if i == len(q.tail) {
+	// pos at the end of a consumed segment is the start of the next.
+	if first := q.tail[0].start; first != pos && (first != Position{Segment: pos.Segment + 1} || pos.Offset != q.sizes[pos.Segment]) {
 		return nil, pos, false
 	}
 	var out [][]byte
 	var total int64
-	for ; i < len(q.tail) && len(out) < maxRecords; i++ {
+	for i := 0; i < len(q.tail) && len(out) < maxRecords; i++ {
 		payload := q.tail[i].frame[headerSize:]
 		if len(out) > 0 && total+int64(len(payload)) > maxBytes {
 			break // the budget is exceeded only by a single first record

@@ -21,9 +21,13 @@ func push(t *testing.T, q *Queue, from, to int) {
 }
 
 // drain peeks n records at a time, commits them, and returns them all.
-func drain(t *testing.T, q *Queue, n int) []string {
+func drain(t *testing.T, q *Queue, n int) []string { return drainN(t, q, n, -1) }
+
+// drainN peeks n records at a time and commits them, batches times (all, when negative), and
+// returns them.
+func drainN(t *testing.T, q *Queue, n, batches int) []string {
 	var out []string
-	for {
+	for ; batches != 0; batches-- {
 		recs, pos, err := q.Peek(n, 1<<30)
 		require.NoError(t, err)
 		if len(recs) == 0 {
@@ -34,6 +38,7 @@ func drain(t *testing.T, q *Queue, n int) []string {
 		}
 		require.NoError(t, q.Commit(pos))
 	}
+	return out
 }
 
 func want(from, to int) []string {

@@ -56,20 +56,6 @@ func TestTailDeliversTheSame(t *testing.T) {
 	}
 }
 
-// drainN peeks n records at a time, batches times, committing each batch.
-func drainN(t *testing.T, q *Queue, n, batches int) []string {
-	var out []string
-	for range batches {
-		recs, pos, err := q.Peek(n, 1<<30)
-		require.NoError(t, err)
-		for _, r := range recs {
-			out = append(out, string(r))
-		}
-		require.NoError(t, q.Commit(pos))
-	}
-	return out
-}
-
 // TestTailIsServedFromMemory: damage the segment on disk after the records were written. With
 // a tail Peek still returns them intact, as written, and finds nothing to report: it did not
 // read the disk. Without one, the same damage is found and reported.
